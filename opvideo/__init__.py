@@ -1,0 +1,5 @@
+"""OPVideo: call-centre screen recordings, kept, found and watched."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what the project needs on a Debian machine, skipping what is already there.
+#   install-deps.sh run   - what `make run` needs
+#   install-deps.sh test  - what `make test` needs (the real services the tests start)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(python3-venv pkg-config gcc libmariadb-dev libldap2-dev libsasl2-dev gettext ffmpeg)
+if [ "${1:-run}" = test ]; then
+  want+=(mariadb-server mariadb-client redis-server slapd ldap-utils nginx
+         openssh-server openssh-client rsync chromium fonts-dejavu-core)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  # slapd's and others' post-install scripts would ask questions without this.
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+venv=.venv
+req=requirements-dev.txt
+[ "${1:-run}" = test ] || req=requirements.txt
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+stamp="$venv/.installed-$(basename "$req")"
+if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+  touch "$stamp"
+fi

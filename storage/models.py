@@ -1,0 +1,69 @@
+"""The VIDEO table: one row per recording file on a zone's storage server.
+
+The seed's columns keep their names and meaning; a surrogate ``id`` and the new columns carry
+database-level defaults so the old clients' INSERTs keep working during the roll-out.
+"""
+
+from django.db import models
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from zones.fields import BinaryCharField
+from zones.models import Zone
+
+
+class Video(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    zone = models.ForeignKey(
+        Zone,
+        on_delete=models.PROTECT,
+        db_column="ZONE_ID",
+        related_name="videos",
+        verbose_name=_("zone"),
+    )
+    project_id = models.CharField(
+        _("project id"), max_length=40, null=True, blank=True, db_column="PROJECTID"
+    )
+    session_id = models.CharField(_("session id"), max_length=50, db_column="SESSIONID")
+    file_name = BinaryCharField(_("file name"), max_length=255, db_column="FILE_NAME")
+    recording_date = models.DateField(_("recording date"), db_column="RECORDING_DATE")
+    delete_date = models.DateField(
+        _("deletion date"), null=True, blank=True, db_column="DELETE_DATE"
+    )
+    storage_days = models.PositiveSmallIntegerField(
+        _("storage days"), null=True, blank=True, db_column="STORAGE_DAYS"
+    )
+
+    # --- columns the new system adds -------------------------------------------------------
+    size = models.PositiveBigIntegerField(_("size, bytes"), null=True, blank=True, db_column="SIZE")
+    workstation = models.CharField(
+        _("workstation"), max_length=255, db_default="", blank=True, db_column="WORKSTATION"
+    )
+    registered_at = models.DateTimeField(
+        _("registered"), db_default=Now(), db_column="REGISTERED_AT"
+    )
+    legal_hold = models.BooleanField(_("legal hold"), db_default=False, db_column="LEGAL_HOLD")
+    legal_hold_reason = models.CharField(
+        _("legal hold reason"),
+        max_length=255,
+        db_default="",
+        blank=True,
+        db_column="LEGAL_HOLD_REASON",
+    )
+
+    class Meta:
+        db_table = "VIDEO"
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        constraints = [
+            # Registering the same file twice must be harmless, never a second row.
+            models.UniqueConstraint(fields=["zone", "file_name"], name="VIDEO_ZONE_FILE_UNIQ"),
+        ]
+        indexes = [
+            models.Index(fields=["session_id"], name="VIDEO_SESSIONID_IDX"),
+            models.Index(fields=["project_id"], name="VIDEO_PROJECTID_IDX"),
+            models.Index(fields=["recording_date"], name="VIDEO_RECORDING_DATE_IDX"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} ({self.file_name})"

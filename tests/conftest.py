@@ -1,0 +1,15 @@
+"""Suite-wide setup: the tests run against the real MariaDB, never SQLite."""
+
+import pytest
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine != "django.db.backends.mysql":
+        pytest.exit(
+            f"the suite runs against MariaDB, but DATABASE_URL points at {engine}: "
+            "run it with `make test` (or export DATABASE_URL=mysql://...)",
+            returncode=2,
+        )
