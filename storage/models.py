@@ -21,8 +21,13 @@ class Video(models.Model):
         related_name="videos",
         verbose_name=_("zone"),
     )
-    project_id = models.CharField(
-        _("project id"), max_length=40, null=True, blank=True, db_column="PROJECTID"
+    # NULL, not "": the seed column is DEFAULT NULL; old clients insert NULL.
+    project_id = models.CharField(  # noqa: DJ001
+        _("project id"),
+        max_length=40,
+        null=True,
+        blank=True,
+        db_column="PROJECTID",
     )
     session_id = models.CharField(_("session id"), max_length=50, db_column="SESSIONID")
     file_name = BinaryCharField(_("file name"), max_length=255, db_column="FILE_NAME")

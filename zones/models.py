@@ -72,7 +72,8 @@ class Zone(models.Model):
         db_column="TYPE_VIDEOFILE",
         validators=[extension_validator],
     )
-    public_address = models.CharField(
+    # NULL, not "": the seed column is DEFAULT NULL.
+    public_address = models.CharField(  # noqa: DJ001
         _("video server address"),
         max_length=255,
         null=True,
