@@ -1,0 +1,109 @@
+"""The demo data set that ``make run`` loads: a zone, a login and a few real recordings.
+
+Idempotent, so ``make run`` can be repeated: what exists is kept, what is missing is made.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from zones.models import Zone
+from zones.services import zone_create
+
+from .models import Video
+from .samples import sample_mp4_make
+
+DEMO_ZONE = "demo"
+DEMO_USER = "demo"
+
+# (session id, project id, file names, days ago, deleted). The second session was
+# transferred between two operators, so it has two recordings.
+DEMO_CALLS = [
+    (
+        "node_0_domain_0_nauss_0_1629126106_172352",
+        "corebo00000000000ng9hgl5vhtinhmo",
+        ["2026-11-27_10-15-02_node_0_domain_0_nauss_0_1629126106_172352.mp4"],
+        1,
+        False,
+    ),
+    (
+        "node_0_domain_0_nauss_0_1629126555_190001",
+        "corebo00000000000ng9hgl5vhtinhmo",
+        [
+            "op101/2026-11-26_14-02-40_node_0_domain_0_nauss_0_1629126555_190001.mp4",
+            "op102/2026-11-26_14-09-13_node_0_domain_0_nauss_0_1629126555_190001.mp4",
+        ],
+        2,
+        False,
+    ),
+    (
+        "node_0_domain_0_nauss_0_1629120001_100001",
+        "corebo00000000000aaaaaaaaaaaaaaaa",
+        ["2026-06-01_09-00-00_node_0_domain_0_nauss_0_1629120001_100001.mp4"],
+        180,
+        True,
+    ),
+]
+
+
+@dataclass
+class DemoSummary:
+    zone: Zone
+    username: str
+    session_ids: list[str] = field(default_factory=list)
+    files_made: int = 0
+
+
+def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSummary:
+    root = root.resolve()
+    storage_dir = root / "storage"
+    with transaction.atomic():
+        user, _ = get_user_model().objects.get_or_create(
+            username=username, defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+
+        zone = Zone.objects.filter(name=DEMO_ZONE).first()
+        if zone is None:
+            zone = zone_create(
+                name=DEMO_ZONE,
+                server="127.0.0.1",
+                ssh_user="opvideo",
+                speed_kbps=3000,
+                path_src=str(root / "workstation"),
+                path_dst=str(storage_dir),
+                file_extension="mp4",
+                public_address="127.0.0.1",
+                public_port=8000,
+                retention_days=90,
+            )
+
+    summary = DemoSummary(zone=zone, username=username)
+    today = timezone.localdate()
+    for n, (session_id, project_id, names, days_ago, deleted) in enumerate(DEMO_CALLS):
+        summary.session_ids.append(session_id)
+        for name in names:
+            path = storage_dir / name
+            if not deleted and not path.exists():
+                sample_mp4_make(path=path, tone_hz=330 + 110 * n)
+                summary.files_made += 1
+            recorded = today - timedelta(days=days_ago)
+            Video.objects.get_or_create(
+                zone=zone,
+                file_name=name,
+                defaults={
+                    "session_id": session_id,
+                    "project_id": project_id,
+                    "recording_date": recorded,
+                    "delete_date": recorded + timedelta(days=90) if deleted else None,
+                    "size": path.stat().st_size if path.exists() else None,
+                    "workstation": name.split("/")[0] if "/" in name else "op100",
+                },
+            )
+    return summary

@@ -1,0 +1,40 @@
+"""Load the demo zone, login and recordings used by ``make run``."""
+
+import os
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from storage.demo import demo_load
+from storage.samples import SampleError
+
+
+class Command(BaseCommand):
+    help = "Create the demo zone, a demo login and sample recordings (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--root", required=True, type=Path, help="directory for demo files")
+
+    def handle(self, *args, root: Path, **options):
+        # The password comes from the environment, not argv, so `ps` never shows it.
+        password = os.environ.get("OPVIDEO_DEMO_PASSWORD", "")
+        if len(password) < 8:
+            raise CommandError("set OPVIDEO_DEMO_PASSWORD (8+ characters) for the demo login")
+        try:
+            summary = demo_load(root=root, password=password)
+        except SampleError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "OPVideo demo is ready.",
+                    "  URL:        http://127.0.0.1:8000/",
+                    f"  Login:      {summary.username}",
+                    f"  Password:   {password}",
+                    f"  Session id: {summary.session_ids[0]}",
+                    f"  (zone '{summary.zone.name}', {summary.files_made} new sample recordings)",
+                    "",
+                ]
+            )
+        )
