@@ -42,15 +42,23 @@ class Video(models.Model):
     # --- columns the new system adds -------------------------------------------------------
     size = models.PositiveBigIntegerField(_("size, bytes"), null=True, blank=True, db_column="SIZE")
     workstation = models.CharField(
-        _("workstation"), max_length=255, db_default="", blank=True, db_column="WORKSTATION"
+        _("workstation"),
+        max_length=255,
+        default="",
+        db_default="",
+        blank=True,
+        db_column="WORKSTATION",
     )
     registered_at = models.DateTimeField(
         _("registered"), db_default=Now(), db_column="REGISTERED_AT"
     )
-    legal_hold = models.BooleanField(_("legal hold"), db_default=False, db_column="LEGAL_HOLD")
+    legal_hold = models.BooleanField(
+        _("legal hold"), default=False, db_default=False, db_column="LEGAL_HOLD"
+    )
     legal_hold_reason = models.CharField(
         _("legal hold reason"),
         max_length=255,
+        default="",
         db_default="",
         blank=True,
         db_column="LEGAL_HOLD_REASON",

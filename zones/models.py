@@ -91,9 +91,10 @@ class Zone(models.Model):
     )
 
     # --- columns the new system adds -------------------------------------------------------
-    enabled = models.BooleanField(_("enabled"), db_default=True, db_column="ENABLED")
+    enabled = models.BooleanField(_("enabled"), default=True, db_default=True, db_column="ENABLED")
     ssh_port = models.PositiveIntegerField(
         _("ssh port"),
+        default=22,
         db_default=22,
         db_column="SSH_PORT",
         validators=[MinValueValidator(1), MaxValueValidator(65535)],
@@ -102,22 +103,25 @@ class Zone(models.Model):
         _("video server scheme"),
         max_length=5,
         choices=Scheme.choices,
+        default=Scheme.HTTP,
         db_default=Scheme.HTTP,
         db_column="PUBLIC_SCHEME",
     )
     retention_days = models.PositiveSmallIntegerField(
         _("retention, days"),
+        default=90,
         db_default=90,
         db_column="RETENTION_DAYS",
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("How long a recording is kept unless the recording itself says otherwise."),
     )
     link_secret = EncryptedTextField(
-        _("video link secret"), db_default="", blank=True, db_column="LINK_SECRET"
+        _("video link secret"), default="", db_default="", blank=True, db_column="LINK_SECRET"
     )
     file_name_pattern = models.CharField(
         _("file name pattern"),
         max_length=500,
+        default="",
         db_default="",
         blank=True,
         db_column="FILE_NAME_PATTERN",
