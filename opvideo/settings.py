@@ -161,6 +161,13 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_AGE", default=12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 
+# --- Video links -----------------------------------------------------------------------------
+# Seconds a signed video link stays valid; long enough to watch a long call with pauses.
+VIDEO_LINK_TTL = env.int("VIDEO_LINK_TTL", default=4 * 3600)
+# Serve recordings from Django itself for zones without a video server address. Only for
+# ``make run``: production streams through each zone's nginx.
+OPVIDEO_EMBEDDED_MEDIA = env.bool("OPVIDEO_EMBEDDED_MEDIA", default=False)
+
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_SERIALIZER = "json"

@@ -1,11 +1,12 @@
 """Top-level URL map: the admin and each app's own URLs."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "OPVideo"
 admin.site.site_title = "OPVideo"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("storage.urls")),
 ]

@@ -79,8 +79,10 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
                 path_src=str(root / "workstation"),
                 path_dst=str(storage_dir),
                 file_extension="mp4",
-                public_address="127.0.0.1",
-                public_port=8000,
+                # No video server: with OPVIDEO_EMBEDDED_MEDIA the links point at the
+                # web server itself, so the demo plays without nginx.
+                public_address=None,
+                public_port=None,
                 retention_days=90,
             )
 

@@ -13,7 +13,11 @@ class SampleError(RuntimeError):
     pass
 
 
-def sample_mp4_make(*, path: Path, seconds: int = 8, tone_hz: int = 440) -> Path:
+def sample_mp4_make(
+    *, path: Path, seconds: int = 8, tone_hz: int = 440, cbr_kbps: int | None = None
+) -> Path:
+    """Make ``path``; ``cbr_kbps`` pads the video to a constant bit rate, for files big
+    enough that a browser must fetch them in ranges."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise SampleError("ffmpeg is not installed (Debian package: ffmpeg)")
@@ -26,8 +30,12 @@ def sample_mp4_make(*, path: Path, seconds: int = 8, tone_hz: int = 440) -> Path
         "-f", "lavfi", "-i", f"sine=frequency={tone_hz}:duration={seconds}",
         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
         "-c:a", "aac", "-shortest", "-movflags", "+faststart",
-        "-f", "mp4", str(tmp),
     ]  # fmt: skip
+    if cbr_kbps:
+        rate = f"{cbr_kbps}k"
+        cmd += ["-b:v", rate, "-minrate", rate, "-maxrate", rate, "-bufsize", "2M"]
+        cmd += ["-x264-params", "nal-hrd=cbr:force-cfr=1"]
+    cmd += ["-f", "mp4", str(tmp)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
         tmp.unlink(missing_ok=True)

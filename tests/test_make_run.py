@@ -84,3 +84,30 @@ def test_the_printed_login_works_and_lists_the_demo_recordings(make_run):
     assert "op102/2026-11-26_14-09-13_" in listing
     # Russian by default.
     assert "Выйти" in listing or "Выход" in listing
+
+
+def test_a_demo_recording_plays_in_the_browser(make_run):
+    from tests.services.browser import chromium
+
+    base = make_run["base"]
+    password = re.search(r"Password:\s+(\S+)", make_run["output"]).group(1)
+    session = re.search(r"Session id:\s+(\S+)", make_run["output"]).group(1)
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/admin/login/?next=/admin/storage/video/%3Fq%3D{session}")
+        page.fill("input[name=username]", "demo")
+        page.fill("input[name=password]", password)
+        page.click("input[type=submit]")
+        link = page.locator("td.field-watch a").first
+        href = link.get_attribute("href")
+        assert "md5=" in href and "expires=" in href
+        page.evaluate(
+            """href => {
+                const v = document.createElement('video');
+                v.id = 'demo'; v.muted = true; v.src = href; document.body.appendChild(v);
+                v.play();
+            }""",
+            href,
+        )
+        page.wait_for_function("document.getElementById('demo').readyState >= 2", timeout=20000)
+        page.wait_for_function("document.getElementById('demo').currentTime > 0.5", timeout=20000)

@@ -1,0 +1,40 @@
+"""Print the nginx.conf of a zone's video access service (for hosts without Docker)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from storage.nginx import NginxConfigError, nginx_conf_render
+from zones.models import Zone
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the finished nginx configuration for one zone. It contains the zone's link "
+        "secret: write it to a file readable by root only."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        parser.add_argument("--listen", type=int, help="port to listen on (default PUBLIC_PORT)")
+        parser.add_argument("--access-log", default="/var/log/nginx/opvideo-access.log")
+        parser.add_argument("--error-log", default="/var/log/nginx/opvideo-error.log")
+        parser.add_argument("--pid-file", default="/run/opvideo-nginx.pid")
+        parser.add_argument("--temp-dir", default="/var/lib/nginx")
+        parser.add_argument("--mime-types", default="/etc/nginx/mime.types")
+
+    def handle(self, *args, **options):
+        zone = Zone.objects.filter(name=options["zone"]).first()
+        if zone is None:
+            raise CommandError(f"no zone named {options['zone']!r}")
+        try:
+            conf = nginx_conf_render(
+                zone=zone,
+                listen_port=options["listen"],
+                access_log=options["access_log"],
+                error_log=options["error_log"],
+                pid_file=options["pid_file"],
+                temp_dir=options["temp_dir"],
+                mime_types=options["mime_types"],
+            )
+        except NginxConfigError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(conf, ending="")

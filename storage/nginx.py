@@ -1,0 +1,71 @@
+"""The nginx configuration of a zone's video access service.
+
+One template, docker/nginx/nginx.conf.template, rendered here for hosts without Docker and by
+the container's entrypoint (envsubst) otherwise. Only ``${UPPER_CASE}`` placeholders are
+replaced, so nginx's own ``$variables`` pass through untouched.
+"""
+
+import re
+import string
+from pathlib import Path
+
+from django.conf import settings
+
+from zones.models import Zone
+
+TEMPLATE = Path(settings.BASE_DIR) / "docker" / "nginx" / "nginx.conf.template"
+
+# The secret is put inside a double-quoted nginx string; keep it to characters that need no
+# escaping there (token_urlsafe output always fits).
+SAFE_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,}\Z")
+
+
+class NginxConfigError(ValueError):
+    pass
+
+
+class _Placeholders(string.Template):
+    # Only ${NAME} with an upper-case name is a placeholder.
+    pattern = (
+        r"\$(?:(?P<escaped>\$\$)|\{(?P<braced>[A-Z][A-Z0-9_]*)\}|(?P<named>(?!))|(?P<invalid>(?!)))"
+    )
+
+
+def template_placeholders() -> set[str]:
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", TEMPLATE.read_text()))
+
+
+def nginx_conf_render(
+    *,
+    zone: Zone,
+    listen_port: int | None = None,
+    access_log: str = "/var/log/nginx/opvideo-access.log",
+    error_log: str = "/var/log/nginx/opvideo-error.log",
+    pid_file: str = "/run/opvideo-nginx.pid",
+    temp_dir: str = "/var/lib/nginx",
+    mime_types: str = "/etc/nginx/mime.types",
+) -> str:
+    """The finished nginx.conf for ``zone``; refuses a zone it cannot serve safely."""
+    secret = zone.link_secret
+    if not secret:
+        raise NginxConfigError(
+            f"zone {zone.name} has no link secret: use the admin action 'regenerate link secret'"
+        )
+    if not SAFE_SECRET.match(secret):
+        raise NginxConfigError(f"zone {zone.name}: the link secret has unexpected characters")
+    values = {
+        "ZONE": zone.name,
+        "LISTEN_PORT": str(listen_port or zone.public_port or 80),
+        "SERVER_NAME": zone.public_address or "_",
+        "PATH_DST": zone.path_dst,
+        "LINK_SECRET": secret,
+        "ACCESS_LOG": access_log,
+        "ERROR_LOG": error_log,
+        "PID_FILE": pid_file,
+        "TEMP_DIR": temp_dir,
+        "MIME_TYPES": mime_types,
+    }
+    missing = template_placeholders() - values.keys()
+    if missing:
+        raise NginxConfigError(f"template placeholders without a value: {sorted(missing)}")
+    return _Placeholders(TEMPLATE.read_text()).substitute(values)

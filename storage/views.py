@@ -1,0 +1,44 @@
+"""The embedded player's file endpoint (``make run`` only; production uses nginx)."""
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+
+from zones.models import Zone
+
+from .links import LinkCheck, link_check
+from .paths import UnsafePath, file_path_resolve
+from .serving import file_response
+
+
+# GET/HEAD only, like nginx's 405 for anything else; csrf_exempt so a POST gets that 405
+# rather than a CSRF 403 (nothing here changes state).
+@csrf_exempt
+@require_safe
+def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
+    """Serve a recording exactly as the zone's nginx would: same signature, same answers."""
+    if not settings.OPVIDEO_EMBEDDED_MEDIA:
+        raise Http404
+    zone = get_object_or_404(Zone, pk=zone_id)
+    verdict = link_check(
+        uri="/" + file_path,
+        md5=request.GET.get("md5"),
+        expires=request.GET.get("expires"),
+        secret=zone.link_secret,
+    )
+    # Hidden files are refused before the signature, as nginx's `location ~ /\.` does.
+    if any(part.startswith(".") for part in file_path.split("/")):
+        raise Http404
+    if verdict is LinkCheck.BAD:
+        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+    if verdict is LinkCheck.EXPIRED:
+        return HttpResponse("Link expired", status=410, content_type="text/plain")
+    try:
+        path = file_path_resolve(root=zone.path_dst, file_name=file_path)
+    except UnsafePath:
+        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+    if not path.is_file():
+        raise Http404
+    return file_response(request=request, path=path, download=request.GET.get("download") == "1")
