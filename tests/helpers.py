@@ -33,3 +33,12 @@ def manage(*args: str, env: dict[str, str] | None = None, check: bool = True, ti
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         )
     return result
+
+
+def subprocess_db_env() -> dict[str, str]:
+    """Environment for a subprocess that must use the test database, not the development
+    one (its rows are visible only to tests marked ``django_db(transaction=True)``)."""
+    from django.db import connection
+
+    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    return {"DATABASE_URL": f"{url}/{connection.settings_dict['NAME']}"}

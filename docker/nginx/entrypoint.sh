@@ -1,0 +1,51 @@
+#!/bin/sh
+# Start the video access service of one zone: render docker/nginx/nginx.conf.template from
+# the environment (the same template `manage.py render_nginx_conf` fills), then run nginx.
+#
+#   ZONE, PATH_DST, LINK_SECRET (or LINK_SECRET_FILE, a Swarm secret) are required.
+#   entrypoint.sh --render-only   prints the finished config instead of starting nginx.
+set -eu
+
+TEMPLATE=${TEMPLATE:-/etc/opvideo/nginx.conf.template}
+CONF=${NGINX_CONF:-/tmp/opvideo-nginx.conf}
+
+if [ -n "${LINK_SECRET_FILE:-}" ]; then
+  LINK_SECRET=$(cat "$LINK_SECRET_FILE")
+fi
+: "${ZONE:?ZONE is not set}"
+: "${PATH_DST:?PATH_DST is not set}"
+: "${LINK_SECRET:?LINK_SECRET (or LINK_SECRET_FILE) is not set}"
+# The secret goes inside a quoted nginx string: only characters that need no escaping.
+case "$LINK_SECRET" in
+  *[!A-Za-z0-9_-]*) echo "LINK_SECRET has characters other than A-Z a-z 0-9 _ -" >&2; exit 2 ;;
+esac
+if [ "${#LINK_SECRET}" -lt 16 ]; then
+  echo "LINK_SECRET is shorter than 16 characters" >&2; exit 2
+fi
+
+export ZONE PATH_DST LINK_SECRET
+export LISTEN_PORT=${LISTEN_PORT:-8080}
+export SERVER_NAME=${SERVER_NAME:-_}
+export ACCESS_LOG=${ACCESS_LOG:-/dev/stdout}
+export ERROR_LOG=${ERROR_LOG:-stderr}
+export PID_FILE=${PID_FILE:-/tmp/opvideo-nginx.pid}
+export TEMP_DIR=${TEMP_DIR:-/tmp/opvideo-nginx}
+export MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
+
+# Substitute exactly the placeholders the template has, so nginx's own $variables survive.
+placeholders=$(grep -o '\${[A-Z][A-Z0-9_]*}' "$TEMPLATE" | sort -u | tr '\n' ' ')
+for p in $placeholders; do
+  name=${p#??}; name=${name%?}
+  eval "isset=\${$name+x}"
+  [ -n "$isset" ] || { echo "template placeholder $name has no value" >&2; exit 2; }
+done
+mkdir -p "$TEMP_DIR"
+umask 077  # the rendered file holds the link secret
+envsubst "$placeholders" < "$TEMPLATE" > "$CONF"
+
+if [ "${1:-}" = "--render-only" ]; then
+  cat "$CONF"
+  exit 0
+fi
+nginx -t -q -c "$CONF"
+exec nginx -c "$CONF" -g 'daemon off;'
