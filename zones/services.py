@@ -1,0 +1,303 @@
+"""Writes to the CONFIG table: zones, their ssh keys and link secrets, and key rotation.
+
+Every entry point (admin, management commands, tests) goes through these functions, so the
+rules live in one place: a zone always has a usable private key and a random link secret,
+a pasted key is checked before it is stored, and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from . import ssh_keys
+from .fields import EncryptedTextField, encrypt_value, field_fernet, is_legacy_plaintext
+from .models import Zone
+
+# Set only through the dedicated arguments/services below, never as a plain field value.
+SECRET_FIELDS = frozenset({"ssh_private_key", "link_secret"})
+
+
+class KeyAction(TextChoices):
+    KEEP = "keep", _("Keep the current key")
+    ED25519 = "ed25519", _("Generate a new ed25519 key (recommended)")
+    RSA = "rsa", _("Generate a new RSA 4096 key (for old ssh servers)")
+    PASTE = "paste", _("Paste a private key")
+
+
+def link_secret_generate() -> str:
+    """A fresh secret for signing video links (nginx ``secure_link``): 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def zone_create(
+    *, key_type: ssh_keys.KeyType = "ed25519", private_key: str | None = None, **fields: Any
+) -> Zone:
+    """Create a zone with a working ssh key and a random link secret.
+
+    A key is generated unless one is pasted (an existing storage server may already trust
+    it). Generation happens before the transaction opens: an RSA 4096 key takes a moment
+    and no row should be locked meanwhile.
+    """
+    _refuse_secret_fields(fields)
+    key_text = _pasted_key(private_key) if private_key else ssh_keys.key_generate(key_type=key_type)
+    zone = Zone(**fields, ssh_private_key=key_text, link_secret=link_secret_generate())
+    with transaction.atomic():
+        zone.full_clean()
+        _save(zone=zone, force_insert=True)
+    return zone
+
+
+def zone_update(
+    *,
+    zone: Zone,
+    key_action: KeyAction | str = KeyAction.KEEP,
+    private_key: str | None = None,
+    **fields: Any,
+) -> Zone:
+    """Change a zone's settings and, if asked, its ssh key.
+
+    Only the named fields (and the key, when it changes) are written, so a zone loaded with
+    its secrets deferred can be edited even when its stored key cannot be decrypted, for
+    example to replace a key whose encryption key was lost.
+    """
+    _refuse_secret_fields(fields)
+    key_action = KeyAction(key_action)
+    if private_key and key_action != KeyAction.PASTE:
+        raise ValidationError(
+            {"ssh_private_key": _("A pasted key is used only with 'Paste a private key'.")}
+        )
+    for name, value in fields.items():
+        setattr(zone, name, value)
+    update_fields = list(fields)
+    if key_action == KeyAction.PASTE:
+        if not private_key:
+            raise ValidationError({"ssh_private_key": ssh_keys.MSG_EMPTY})
+        zone.ssh_private_key = _pasted_key(private_key)
+        update_fields.append("ssh_private_key")
+    elif key_action in (KeyAction.ED25519, KeyAction.RSA):
+        zone.ssh_private_key = ssh_keys.key_generate(key_type=str(key_action))
+        update_fields.append("ssh_private_key")
+    if not update_fields:
+        return zone
+    with transaction.atomic():
+        zone.full_clean(exclude=zone.get_deferred_fields())
+        _save(zone=zone, update_fields=update_fields)
+    return zone
+
+
+def zone_link_secret_regenerate(*, zone: Zone) -> None:
+    """Give ``zone`` a new link secret: every video link signed with the old one stops working.
+
+    The way to cut off links that leaked; the zone's nginx must get the new secret too.
+    """
+    zone.link_secret = link_secret_generate()
+    with transaction.atomic():
+        zone.save(update_fields=["link_secret"])
+
+
+def zones_link_secret_regenerate(*, zones: Iterable[Zone]) -> int:
+    """Regenerate several zones' secrets, all or none; returns how many were changed."""
+    count = 0
+    with transaction.atomic():
+        for zone in zones:
+            zone_link_secret_regenerate(zone=zone)
+            count += 1
+    return count
+
+
+# --- field encryption key rotation ----------------------------------------------------------
+
+
+class FieldKeyRotationError(Exception):
+    """Rotation was refused; nothing was changed."""
+
+
+@dataclass
+class ColumnRotation:
+    table: str
+    column: str
+    current: int = 0  # already encrypted under the first key: left as they are
+    rotated: int = 0  # encrypted under an older key: re-encrypted under the first
+    encrypted: int = 0  # legacy plaintext: encrypted for the first time
+
+    @property
+    def changed(self) -> int:
+        return self.rotated + self.encrypted
+
+
+@dataclass
+class KeyRotationSummary:
+    dry_run: bool
+    columns: list[ColumnRotation] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return sum(c.changed for c in self.columns)
+
+    def lines(self) -> list[str]:
+        verb = "would change" if self.dry_run else "changed"
+        out = [
+            f"{c.table}.{c.column}: {c.rotated} re-encrypted, {c.encrypted} plaintext "
+            f"encrypted, {c.current} already current"
+            for c in self.columns
+        ]
+        out.append(f"{verb} {self.changed} value(s) in {len(self.columns)} column(s)")
+        return out
+
+
+def field_keys_rotate(*, dry_run: bool = False) -> KeyRotationSummary:
+    """Bring every encrypted column under the first of ``FIELD_ENCRYPTION_KEYS``.
+
+    Run after putting a new key first in the list (and keeping the old ones after it);
+    once it succeeds the old keys can be dropped. It is also the step that encrypts the
+    plaintext keys the old system left in ``CONFIG.RSA_KEY``.
+
+    Raw column values are read and written with a plain cursor: the ORM would decrypt on
+    read and could not tell "already current" from "needs rotation". All values are checked
+    before anything is written, under row locks, in one transaction: one value that no key
+    decrypts aborts the whole run, because dropping the old key afterwards would lose it.
+    """
+    keys = list(settings.FIELD_ENCRYPTION_KEYS)
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: there is no key to rotate to")
+    field_fernet()  # validates every configured key, with its own clear message
+    primary = Fernet(keys[0].encode())
+    summary = KeyRotationSummary(dry_run=dry_run)
+    columns = _encrypted_columns()
+    with ExitStack() as stack:
+        for alias in sorted({alias for alias, _t, _p, _c in columns}):
+            stack.enter_context(transaction.atomic(using=alias))
+        writes: list[tuple[str, str, str, str, list[tuple[str, Any]]]] = []
+        failures: list[str] = []
+        for alias, table, pk_column, column in columns:
+            report = ColumnRotation(table=table, column=column)
+            summary.columns.append(report)
+            updates: list[tuple[str, Any]] = []
+            for pk, value in _locked_values(alias=alias, table=table, pk=pk_column, col=column):
+                new = _rotated_value(value=value, primary=primary, report=report)
+                if new is None:
+                    failures.append(f"{table}.{column} {pk_column}={pk}")
+                elif new != value:
+                    updates.append((new, pk))
+            writes.append((alias, table, pk_column, column, updates))
+        if failures:
+            shown = ", ".join(failures[:10]) + (" …" if len(failures) > 10 else "")
+            raise FieldKeyRotationError(
+                f"{len(failures)} value(s) cannot be decrypted with any of "
+                f"FIELD_ENCRYPTION_KEYS ({shown}); nothing was changed. Put the key they were "
+                "encrypted with back into FIELD_ENCRYPTION_KEYS and run again."
+            )
+        if not dry_run:
+            for alias, table, pk_column, column, updates in writes:
+                if updates:
+                    _write_values(
+                        alias=alias, table=table, pk=pk_column, col=column, updates=updates
+                    )
+    return summary
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+def _refuse_secret_fields(fields: dict[str, Any]) -> None:
+    named = SECRET_FIELDS & fields.keys()
+    if named:
+        raise TypeError(
+            f"{', '.join(sorted(named))} cannot be set as a plain field: use private_key= / "
+            "key_action= or zone_link_secret_regenerate()"
+        )
+
+
+def _pasted_key(private_key: str) -> str:
+    try:
+        return ssh_keys.key_load(private_key=private_key).private_openssh
+    except ValidationError as exc:
+        raise ValidationError({"ssh_private_key": exc.messages}) from exc
+
+
+def _save(*, zone: Zone, **save_kwargs: Any) -> None:
+    """Save, turning a unique-name race lost to another admin into a form-style error."""
+    try:
+        with transaction.atomic():
+            zone.save(**save_kwargs)
+    except IntegrityError as exc:
+        if Zone.objects.filter(name=zone.name).exclude(pk=zone.pk).exists():
+            raise ValidationError({"name": zone.unique_error_message(Zone, ("name",))}) from exc
+        raise
+
+
+def _encrypted_columns() -> list[tuple[str, str, str, str]]:
+    """(db alias, table, pk column, column) of every EncryptedTextField, each column once."""
+    seen: set[tuple[str, str, str]] = set()
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy:
+            continue
+        alias = router.db_for_write(model)
+        for model_field in meta.concrete_fields:
+            if isinstance(model_field, EncryptedTextField):
+                key = (alias, meta.db_table, model_field.column)
+                if key not in seen:
+                    seen.add(key)
+                    found.append((alias, meta.db_table, meta.pk.column, model_field.column))
+    return found
+
+
+def _locked_values(*, alias: str, table: str, pk: str, col: str) -> list[tuple[Any, str]]:
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {qn(pk)}, {qn(col)} FROM {qn(table)} "  # noqa: S608 - quoted identifiers
+            f"WHERE {qn(col)} IS NOT NULL AND {qn(col)} <> '' ORDER BY {qn(pk)}{lock}"
+        )
+        return list(cursor.fetchall())
+
+
+def _write_values(
+    *, alias: str, table: str, pk: str, col: str, updates: list[tuple[str, Any]]
+) -> None:
+    qn = connections[alias].ops.quote_name
+    with connections[alias].cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {qn(table)} SET {qn(col)} = %s WHERE {qn(pk)} = %s",  # noqa: S608
+            updates,
+        )
+
+
+def _rotated_value(*, value: str, primary: Fernet, report: ColumnRotation) -> str | None:
+    """The value to store under the first key, or None if no configured key opens it."""
+    if is_legacy_plaintext(value):
+        report.encrypted += 1
+        return encrypt_value(value)
+    try:
+        token = value.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    try:
+        primary.decrypt(token)
+    except InvalidToken:
+        pass
+    else:
+        report.current += 1
+        return value
+    try:
+        rotated = field_fernet().rotate(token)
+    except InvalidToken:
+        return None
+    report.rotated += 1
+    return rotated.decode("ascii")
