@@ -8,6 +8,7 @@ A secret may also be given as ``<NAME>_FILE`` pointing at a file (Docker Swarm s
 mounted as files), so no secret has to appear in a process environment listing.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "zones",
     "storage",
     "search",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opvideo.urls"
@@ -120,8 +124,82 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "search:login"
+LOGIN_REDIRECT_URL = "search:index"
+LOGOUT_REDIRECT_URL = "search:login"
+
+# Active Directory through django-auth-ldap; with LDAP_SERVER_URI unset, local accounts only
+# (``make run``). The local ModelBackend stays after LDAP as the break-glass way in: a local
+# superuser with a password works even when the directory is down.
+LDAP_SERVER_URI = env.list("LDAP_SERVER_URI", default=[])
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out user name is refused before any directory is asked.
+    "axes.backends.AxesStandaloneBackend",
+    *(["django_auth_ldap.backend.LDAPBackend"] if LDAP_SERVER_URI else []),
+    "django.contrib.auth.backends.ModelBackend",
+]
+if LDAP_SERVER_URI:
+    import ldap
+    from django_auth_ldap.config import ActiveDirectoryGroupType, LDAPSearch
+
+    # python-ldap takes several servers as one space-separated string and fails over.
+    AUTH_LDAP_SERVER_URI = " ".join(LDAP_SERVER_URI)
+    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+    AUTH_LDAP_BIND_PASSWORD = env_secret("LDAP_BIND_PASSWORD", default="")
+    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+    _ldap_timeout = env.int("LDAP_TIMEOUT", default=5)
+    AUTH_LDAP_CONNECTION_OPTIONS = {
+        # AD answers with referrals python-ldap cannot follow anonymously.
+        ldap.OPT_REFERRALS: 0,
+        ldap.OPT_NETWORK_TIMEOUT: _ldap_timeout,
+        ldap.OPT_TIMEOUT: _ldap_timeout,
+    }
+    _ldap_ca = env.str("LDAP_CA_CERT_FILE", default="")
+    if _ldap_ca:
+        AUTH_LDAP_GLOBAL_OPTIONS = {ldap.OPT_X_TLS_CACERTFILE: _ldap_ca}
+    AUTH_LDAP_USER_SEARCH = LDAPSearch(
+        env.str("LDAP_USER_SEARCH_BASE"),
+        ldap.SCOPE_SUBTREE,
+        env.str("LDAP_USER_FILTER", default="(sAMAccountName=%(user)s)"),
+    )
+    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
+        env.str("LDAP_GROUP_SEARCH_BASE", default=env.str("LDAP_USER_SEARCH_BASE")),
+        ldap.SCOPE_SUBTREE,
+        "(objectClass=group)",
+    )
+    AUTH_LDAP_GROUP_TYPE = ActiveDirectoryGroupType()
+    AUTH_LDAP_REQUIRE_GROUP = env.str("LDAP_SEARCH_GROUP", default="") or None
+    _ldap_admin_group = env.str("LDAP_ADMIN_GROUP", default="")
+    AUTH_LDAP_USER_FLAGS_BY_GROUP = (
+        {"is_staff": _ldap_admin_group, "is_superuser": _ldap_admin_group}
+        if _ldap_admin_group
+        else {}
+    )
+    # Directory groups become Django groups of the same name at each login, so the QA
+    # group (OPVIDEO_HOLD_GROUP) is simply a directory group.
+    AUTH_LDAP_MIRROR_GROUPS = True
+    AUTH_LDAP_ALWAYS_UPDATE_USER = True
+    AUTH_LDAP_CACHE_TIMEOUT = env.int("LDAP_CACHE_TIMEOUT", default=600)
+
+# Members of this Django group (mirrored from the directory group of the same name) may place
+# and lift legal holds; so may anyone given the storage.manage_legal_hold permission.
+OPVIDEO_HOLD_GROUP = env.str("OPVIDEO_HOLD_GROUP", default="opvideo-qa")
+
+# Lockout after repeated failures, by user name: a whole call-centre floor shares one
+# address, so locking by address would lock everyone out.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "search.views.lockout"
+AXES_USERNAME_FORM_FIELD = "username"
+# Number of reverse proxies in front of gunicorn whose X-Forwarded-For is trusted.
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")

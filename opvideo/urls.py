@@ -8,5 +8,7 @@ admin.site.site_title = "OPVideo"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("storage.urls")),
+    path("", include("search.urls")),
 ]

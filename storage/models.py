@@ -68,6 +68,7 @@ class Video(models.Model):
         db_table = "VIDEO"
         verbose_name = _("recording")
         verbose_name_plural = _("recordings")
+        permissions = [("manage_legal_hold", _("Can place and lift legal holds"))]
         constraints = [
             # Registering the same file twice must be harmless, never a second row.
             models.UniqueConstraint(fields=["zone", "file_name"], name="VIDEO_ZONE_FILE_UNIQ"),

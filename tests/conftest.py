@@ -13,3 +13,13 @@ def pytest_configure(config):
             "run it with `make test` (or export DATABASE_URL=mysql://...)",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    # Production serves static files from whitenoise's manifest, which only collectstatic
+    # writes; the tests render pages without running it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,60 @@
+"""Authentication glue: directory outages, client addresses, API tokens."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .models import ApiToken
+
+logger = logging.getLogger(__name__)
+
+
+def directory_error_mark(sender, context, user, request, exception, **kwargs) -> None:
+    """django-auth-ldap's ``ldap_error`` receiver: remember on the request that the directory
+    failed (rather than the password), so the login page can say so."""
+    import ldap
+
+    if request is not None and isinstance(
+        exception, ldap.SERVER_DOWN | ldap.TIMEOUT | ldap.CONNECT_ERROR | ldap.UNAVAILABLE
+    ):
+        request.opvideo_directory_error = True
+    logger.error("directory error %s: %s", context, exception.__class__.__name__)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address; X-Forwarded-For only as far as DJANGO_PROXY_COUNT trusts it."""
+    if settings.PROXY_COUNT:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if len(forwarded) >= settings.PROXY_COUNT:
+            return forwarded[-settings.PROXY_COUNT]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def api_token_user(request: HttpRequest):
+    """The user behind ``Authorization: Token <key>``, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "token" or not key.strip():
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash_key(key.strip()), revoked=False, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user
+
+
+def user_may_hold(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_superuser
+        or user.has_perm("storage.manage_legal_hold")
+        or user.groups.filter(name=settings.OPVIDEO_HOLD_GROUP).exists()
+    )

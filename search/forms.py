@@ -1,0 +1,110 @@
+"""Forms of the search service. Every field is checked before a query is built, so no
+input reaches the database unvalidated and a bad value is a form error, never a 500."""
+
+import re
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from zones.models import Zone
+
+from .selectors import VideoFilters
+
+# Naumen session ids: node_0_domain_0_nauss_0_1629126106_172352. Letters, digits and a
+# few separators; anything else (spaces, quotes, markup) cannot be one.
+SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,49}\Z")
+PROJECT_ID = re.compile(r"^[A-Za-z0-9]{1,40}\Z")
+MAX_RANGE_DAYS = 366
+
+
+class SearchForm(forms.Form):
+    session = forms.CharField(
+        label=_("Session id"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"placeholder": "node_0_domain_0_nauss_0_…", "autofocus": True, "size": 48}
+        ),
+    )
+    project = forms.CharField(label=_("Project id"), required=False, max_length=200, strip=True)
+    date_from = forms.DateField(
+        label=_("Recorded from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    zone = forms.ModelChoiceField(
+        label=_("Zone"),
+        required=False,
+        queryset=Zone.objects.only("id", "name").order_by("name"),
+        empty_label=_("all zones"),
+        to_field_name="name",
+    )
+
+    def clean_session(self) -> str:
+        value = self.cleaned_data["session"]
+        if value and not SESSION_ID.match(value):
+            raise ValidationError(
+                _("This is not a session id: it may hold only Latin letters, digits and _ . : -")
+            )
+        return value
+
+    def clean_project(self) -> str:
+        value = self.cleaned_data["project"]
+        if value and not PROJECT_ID.match(value):
+            raise ValidationError(_("A project id holds only Latin letters and digits."))
+        return value.lower()
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                raise ValidationError(_("The start date is after the end date."))
+            if (end - start).days > MAX_RANGE_DAYS and not (
+                data.get("session") or data.get("project")
+            ):
+                raise ValidationError(_("Choose at most a year, or add a session or project id."))
+        return data
+
+    def filters(self) -> VideoFilters:
+        data = self.cleaned_data
+        return VideoFilters(
+            session_id=data.get("session") or "",
+            project_id=data.get("project") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            zone=data.get("zone"),
+        )
+
+
+class LoginForm(AuthenticationForm):
+    """The login form, telling a directory outage apart from a wrong password."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "directory_down": _(
+            "The directory (Active Directory) does not answer, so your password cannot be "
+            "checked now. Try again in a few minutes or call the help desk."
+        ),
+    }
+
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError:
+            if getattr(self.request, "opvideo_directory_error", False):
+                raise ValidationError(
+                    self.error_messages["directory_down"], code="directory_down"
+                ) from None
+            raise
+
+
+class HoldForm(forms.Form):
+    hold = forms.TypedChoiceField(
+        choices=[("1", _("place")), ("0", _("lift"))], coerce=lambda v: v == "1"
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=255, strip=True)

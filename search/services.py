@@ -1,0 +1,93 @@
+"""Writes of the search service: the access audit, legal holds with their audit, tokens."""
+
+import secrets
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from storage.models import Video
+from storage.services import video_legal_hold_set
+
+from .auth import client_ip
+from .models import AccessEvent, ApiToken
+
+
+def _event(*, request: HttpRequest, action: str, via_api: bool, **fields) -> AccessEvent:
+    user = request.user
+    return AccessEvent(
+        user=user if user.is_authenticated else None,
+        username=user.get_username() if user.is_authenticated else "",
+        action=action,
+        via_api=via_api,
+        remote_addr=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:255],
+        **fields,
+    )
+
+
+def access_search_record(
+    *,
+    request: HttpRequest,
+    query: dict,
+    result_count: int,
+    linked: Iterable[Video] = (),
+    via_api: bool = False,
+) -> None:
+    """Record a search and a view for each recording it handed a playable link for.
+
+    A signed link is the only way to watch a recording, so issuing one is what the audit
+    calls a view.
+    """
+    events = [
+        _event(
+            request=request,
+            action=AccessEvent.Action.SEARCH,
+            via_api=via_api,
+            session_id=query.get("session", "")[:50],
+            query=query,
+            result_count=result_count,
+        )
+    ]
+    events += [
+        _event(
+            request=request,
+            action=AccessEvent.Action.VIEW,
+            via_api=via_api,
+            video_id=video.pk,
+            session_id=video.session_id,
+        )
+        for video in linked
+    ]
+    AccessEvent.objects.bulk_create(events)
+
+
+def access_video_record(
+    *, request: HttpRequest, action: str, video: Video, detail: str = "", via_api: bool = False
+) -> None:
+    _event(
+        request=request,
+        action=action,
+        via_api=via_api,
+        video_id=video.pk,
+        session_id=video.session_id,
+        detail=detail[:255],
+    ).save()
+
+
+@transaction.atomic
+def legal_hold_change(*, request: HttpRequest, video: Video, hold: bool, reason: str) -> Video:
+    """Place or lift a hold and audit it in the same transaction: no change goes unrecorded."""
+    video = video_legal_hold_set(video=video, hold=hold, reason=reason)
+    action = AccessEvent.Action.HOLD_PLACE if hold else AccessEvent.Action.HOLD_LIFT
+    access_video_record(request=request, action=action, video=video, detail=reason)
+    return video
+
+
+def api_token_issue(*, user, label: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the key is returned once and only its hash is kept."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, label=label, key_hash=ApiToken.hash_key(key), prefix=key[:8]
+    )
+    return token, key

@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "search"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("videos/<int:pk>/", views.video_detail, name="video"),
+    path("videos/<int:pk>/download/", views.video_download, name="download"),
+    path("videos/<int:pk>/hold/", views.video_hold, name="hold"),
+    path("api/videos/", views.api_videos, name="api-videos"),
+]

@@ -1,0 +1,46 @@
+"""Rows for tests, made through the project's own services where one exists."""
+
+import itertools
+from datetime import date
+
+from storage.models import Video
+from zones.models import Zone
+from zones.services import zone_create
+
+_seq = itertools.count(1)
+
+
+def make_zone(**overrides) -> Zone:
+    n = next(_seq)
+    fields = dict(
+        name=f"zone{n}",
+        server=f"storage{n}.example.ru",
+        ssh_user="opvideo",
+        speed_kbps=3000,
+        path_src="/home/oper/.videos",
+        path_dst=f"/srv/video{n}",
+        file_extension="mp4",
+        public_address=f"video{n}.example.ru",
+        public_port=88,
+    )
+    fields.update(overrides)
+    return zone_create(**fields)
+
+
+def session_id(n: int) -> str:
+    return f"node_0_domain_0_nauss_0_{1629126106 + n}_{172352 + n}"
+
+
+def make_video(*, zone: Zone, **overrides) -> Video:
+    n = next(_seq)
+    fields = dict(
+        zone=zone,
+        session_id=session_id(n),
+        project_id="corebo00000000000ng9hgl5vhtinhmo",
+        file_name=f"rec_{n}.mp4",
+        recording_date=date(2026, 11, 1),
+        size=1_000_000 + n,
+        workstation="op101",
+    )
+    fields.update(overrides)
+    return Video.objects.create(**fields)

@@ -1,0 +1,315 @@
+"""The search page, the video page, the audit and the API, against MariaDB."""
+
+import csv
+import io
+import urllib.parse
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from search.models import AccessEvent, ApiToken
+from search.services import api_token_issue
+from storage.models import Video
+from tests.factories import make_video, make_zone, session_id
+
+pytestmark = pytest.mark.django_db
+
+TARGET = session_id(999_000)
+
+
+@pytest.fixture
+def zone():
+    return make_zone(name="kursk")
+
+
+@pytest.fixture
+def other_zone():
+    return make_zone(name="orel")
+
+
+@pytest.fixture
+def operator(client):
+    user = User.objects.create_user("operator", password="pw-operator-1")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def many(zone, other_zone):
+    """The target call (two recordings, one deleted) among 60 others."""
+    videos = [
+        make_video(zone=zone, session_id=TARGET, file_name="op1/target.mp4"),
+        make_video(
+            zone=other_zone,
+            session_id=TARGET,
+            file_name="op2/target.mp4",
+            delete_date=date(2026, 11, 20),
+        ),
+    ]
+    for n in range(60):
+        videos.append(
+            make_video(
+                zone=zone if n % 2 else other_zone,
+                session_id=session_id(n),
+                project_id="corebo0000000000000000000000aaaa" if n < 45 else None,
+                recording_date=date(2026, 1, 1) + timedelta(days=n),
+            )
+        )
+    return videos
+
+
+def result_ids(response) -> list[int]:
+    return [row.video.pk for row in response.context["rows"]]
+
+
+def test_search_needs_login(client):
+    response = client.get("/?session=" + TARGET)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_exact_session_finds_exactly_its_recordings(client, operator, many):
+    response = client.get("/", {"session": "  " + TARGET + " "})
+    assert response.status_code == 200
+    assert sorted(result_ids(response)) == sorted(v.pk for v in many[:2])
+    html = response.content.decode()
+    # The live one plays from a signed link; the deleted one says when it went.
+    assert html.count("<video") == 1
+    assert "md5=" in html and "expires=" in html
+    assert "20.11.2026" in html  # deleted on, in the Russian date format
+
+
+def test_prefix_of_a_session_id_finds_nothing(client, operator, many):
+    response = client.get("/", {"session": TARGET[:-1]})
+    assert response.context["rows"] == []
+    assert "Ничего не найдено" in response.content.decode()
+
+
+def test_filters_and_pagination(client, operator, many, other_zone):
+    project = "corebo0000000000000000000000AAAA"  # ids are compared lower-cased
+    first = client.get("/", {"project": project})
+    assert first.context["page"].paginator.count == 45
+    assert len(result_ids(first)) == 20
+    third = client.get("/", {"project": project, "page": 3})
+    assert len(result_ids(third)) == 5
+    seen = set(result_ids(first)) | set(
+        result_ids(client.get("/", {"project": project, "page": 2}))
+    )
+    assert len(seen | set(result_ids(third))) == 45
+
+    dated = client.get("/", {"date_from": "2026-01-10", "date_to": "2026-01-19"})
+    dates = {Video.objects.get(pk=pk).recording_date for pk in result_ids(dated)}
+    assert dates == {date(2026, 1, 1) + timedelta(days=n) for n in range(9, 19)}
+
+    zoned = client.get("/", {"date_from": "2026-01-10", "date_to": "2026-01-19", "zone": "orel"})
+    assert {Video.objects.get(pk=pk).zone_id for pk in result_ids(zoned)} == {other_zone.pk}
+    assert len(result_ids(zoned)) == 5
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"session": ""},
+        {"session": "x" * 10_000},
+        {"session": "' OR 1=1 --"},
+        {"session": '"; DROP TABLE VIDEO; --'},
+        {"session": "<script>alert(1)</script>"},
+        {"session": "node\x00_0"},
+        {"project": "corebo' UNION SELECT"},
+        {"date_from": "2026-13-45"},
+        {"date_from": "2026-02-01", "date_to": "2026-01-01"},
+        {"zone": "nowhere"},
+        {"page": "2"},
+    ],
+    ids=lambda p: repr(p)[:40],
+)
+def test_bad_input_is_a_form_error_never_a_500(client, operator, many, params):
+    response = client.get("/", params)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors
+    assert not response.context.get("rows")
+    html = response.content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert Video.objects.count() == len(many)
+
+
+def test_non_utf8_query_string_is_harmless(client, operator, many):
+    response = client.get("/?session=%FF%FE%FD")
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+def test_escaped_value_is_shown_back_escaped(client, operator):
+    response = client.get("/", {"session": "<b>bold</b>"})
+    assert "&lt;b&gt;bold&lt;/b&gt;" in response.content.decode()
+
+
+def test_queries_per_page_do_not_grow_with_the_results(client, operator, many):
+    with CaptureQueriesContext(connection) as one:
+        response = client.get("/", {"session": session_id(3)})
+    assert len(result_ids(response)) == 1
+    with CaptureQueriesContext(connection) as twenty:
+        response = client.get("/", {"project": "corebo0000000000000000000000aaaa"})
+    assert len(result_ids(response)) == 20
+    assert len(twenty.captured_queries) == len(one.captured_queries)
+    assert len(one.captured_queries) <= 10
+
+
+def test_search_and_views_are_audited(client, operator, many):
+    client.get("/", {"session": TARGET}, HTTP_USER_AGENT="Firefox/140", REMOTE_ADDR="10.1.2.3")
+    search = AccessEvent.objects.get(action="search")
+    assert (search.username, search.session_id, search.result_count) == ("operator", TARGET, 2)
+    assert search.query == {"session": TARGET}
+    assert search.remote_addr == "10.1.2.3"
+    assert search.user_agent == "Firefox/140"
+    views = AccessEvent.objects.filter(action="view")
+    # A link was issued for the live recording only.
+    assert [v.video_id for v in views] == [many[0].pk]
+
+
+def test_empty_form_is_not_a_search(client, operator):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert not response.context["searched"]
+    assert not AccessEvent.objects.exists()
+
+
+def test_video_page_and_download(client, operator, many):
+    video = many[0]
+    page = client.get(f"/videos/{video.pk}/")
+    assert page.status_code == 200
+    assert "<video" in page.content.decode()
+    download = client.get(f"/videos/{video.pk}/download/")
+    assert download.status_code == 302
+    location = urllib.parse.urlsplit(download["Location"])
+    assert location.netloc == f"{video.zone.public_address}:88"
+    assert urllib.parse.parse_qs(location.query)["download"] == ["1"]
+    actions = list(AccessEvent.objects.order_by("id").values_list("action", "video_id"))
+    assert actions == [("view", video.pk), ("download", video.pk)]
+
+
+def test_deleted_recording_has_no_download(client, operator, many):
+    assert client.get(f"/videos/{many[1].pk}/download/").status_code == 404
+    assert not AccessEvent.objects.filter(action="download").exists()
+
+
+def test_operator_may_not_place_a_hold(client, operator, many):
+    video = many[0]
+    response = client.post(f"/videos/{video.pk}/hold/", {"hold": "1", "reason": "court"})
+    assert response.status_code == 403
+    video.refresh_from_db()
+    assert not video.legal_hold
+    assert not AccessEvent.objects.filter(action__startswith="hold").exists()
+
+
+@pytest.mark.parametrize("how", ["group", "permission", "superuser"])
+def test_qa_places_and_lifts_a_hold_with_a_reason(client, many, how, settings):
+    user = User.objects.create_user("qa", password="pw-qa-1")
+    if how == "group":
+        user.groups.add(Group.objects.create(name=settings.OPVIDEO_HOLD_GROUP))
+    elif how == "permission":
+        user.user_permissions.add(Permission.objects.get(codename="manage_legal_hold"))
+    else:
+        user.is_superuser = True
+        user.save()
+    client.force_login(user)
+    video = many[0]
+    page = client.get(f"/videos/{video.pk}/")
+    assert 'name="reason"' in page.content.decode()
+
+    no_reason = client.post(f"/videos/{video.pk}/hold/", {"hold": "1", "reason": "  "})
+    assert no_reason.status_code == 302
+    video.refresh_from_db()
+    assert not video.legal_hold
+
+    client.post(f"/videos/{video.pk}/hold/", {"hold": "1", "reason": "претензия клиента"})
+    video.refresh_from_db()
+    assert video.legal_hold and video.legal_hold_reason == "претензия клиента"
+    client.post(f"/videos/{video.pk}/hold/", {"hold": "0"})
+    video.refresh_from_db()
+    assert not video.legal_hold and video.legal_hold_reason == ""
+    holds = list(
+        AccessEvent.objects.filter(action__startswith="hold")
+        .order_by("id")
+        .values_list("action", "detail", "username")
+    )
+    assert holds == [("hold_place", "претензия клиента", "qa"), ("hold_lift", "", "qa")]
+
+
+def test_api_with_session_and_with_token(client, operator, many):
+    response = client.get("/api/videos/", {"session": TARGET})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    by_name = {r["file_name"]: r for r in body["results"]}
+    assert by_name["op1/target.mp4"]["url"].startswith("http://video")
+    assert "download=1" in by_name["op1/target.mp4"]["download_url"]
+    assert by_name["op2/target.mp4"]["url"] is None
+    assert by_name["op2/target.mp4"]["deleted_on"] == "2026-11-20"
+
+    client.logout()
+    assert client.get("/api/videos/", {"session": TARGET}).status_code == 401
+    _, key = api_token_issue(user=operator, label="crm")
+    with_token = client.get("/api/videos/", {"session": TARGET}, HTTP_AUTHORIZATION=f"Token {key}")
+    assert with_token.status_code == 200
+    assert with_token.json()["count"] == 2
+    assert ApiToken.objects.get().last_used_at is not None
+    assert AccessEvent.objects.filter(via_api=True, action="search", username="operator").exists()
+    wrong = client.get("/api/videos/", {"session": TARGET}, HTTP_AUTHORIZATION="Token nope")
+    assert wrong.status_code == 401
+
+
+def test_revoked_token_is_refused(client, operator, many):
+    token, key = api_token_issue(user=operator, label="crm")
+    token.revoked = True
+    token.save()
+    client.logout()
+    response = client.get("/api/videos/", {"session": TARGET}, HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"session": "<x>"}, {"date_from": "yesterday"}, {"session": "a" * 5000}]
+)
+def test_api_bad_parameters_are_400_with_a_reason(client, operator, params):
+    response = client.get("/api/videos/", params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+
+
+def test_audit_is_read_only_in_the_admin_and_exports_csv(admin_client, operator, many, client):
+    client.get("/", {"session": TARGET})
+    event = AccessEvent.objects.get(action="search")
+    listing = admin_client.get("/admin/search/accessevent/")
+    assert listing.status_code == 200
+    assert admin_client.get(f"/admin/search/accessevent/{event.pk}/delete/").status_code == 403
+    change = admin_client.post(f"/admin/search/accessevent/{event.pk}/change/", {"username": "x"})
+    assert change.status_code in (302, 403) or "readonly" in change.content.decode()
+    event.refresh_from_db()
+    assert event.username == "operator"
+    exported = admin_client.post(
+        "/admin/search/accessevent/",
+        {"action": "export_csv", "_selected_action": [e.pk for e in AccessEvent.objects.all()]},
+    )
+    assert exported.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
+    assert rows[0][:3] == ["at", "username", "action"]
+    assert {r[2] for r in rows[1:]} == {"search", "view"}
+    bulk_delete = admin_client.post(
+        "/admin/search/accessevent/",
+        {"action": "delete_selected", "_selected_action": [event.pk]},
+    )
+    assert bulk_delete.status_code in (200, 302)
+    assert AccessEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_pages_are_russian_by_default(client):
+    page = client.get("/login/")
+    assert "Вход" in page.content.decode() or "Войти" in page.content.decode()
+    english = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Sign in" in english.content.decode()
