@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from opvideo.directory import DEFAULT_USER_FILTER, authentication_backends, directory_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -132,55 +134,24 @@ LOGOUT_REDIRECT_URL = "search:login"
 # (``make run``). The local ModelBackend stays after LDAP as the break-glass way in: a local
 # superuser with a password works even when the directory is down.
 LDAP_SERVER_URI = env.list("LDAP_SERVER_URI", default=[])
-AUTHENTICATION_BACKENDS = [
-    # First, so a locked-out user name is refused before any directory is asked.
-    "axes.backends.AxesStandaloneBackend",
-    *(["django_auth_ldap.backend.LDAPBackend"] if LDAP_SERVER_URI else []),
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = authentication_backends(with_directory=bool(LDAP_SERVER_URI))
 if LDAP_SERVER_URI:
-    import ldap
-    from django_auth_ldap.config import ActiveDirectoryGroupType, LDAPSearch
-
-    # python-ldap takes several servers as one space-separated string and fails over.
-    AUTH_LDAP_SERVER_URI = " ".join(LDAP_SERVER_URI)
-    AUTH_LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
-    AUTH_LDAP_BIND_PASSWORD = env_secret("LDAP_BIND_PASSWORD", default="")
-    AUTH_LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
-    _ldap_timeout = env.int("LDAP_TIMEOUT", default=5)
-    AUTH_LDAP_CONNECTION_OPTIONS = {
-        # AD answers with referrals python-ldap cannot follow anonymously.
-        ldap.OPT_REFERRALS: 0,
-        ldap.OPT_NETWORK_TIMEOUT: _ldap_timeout,
-        ldap.OPT_TIMEOUT: _ldap_timeout,
-    }
-    _ldap_ca = env.str("LDAP_CA_CERT_FILE", default="")
-    if _ldap_ca:
-        AUTH_LDAP_GLOBAL_OPTIONS = {ldap.OPT_X_TLS_CACERTFILE: _ldap_ca}
-    AUTH_LDAP_USER_SEARCH = LDAPSearch(
-        env.str("LDAP_USER_SEARCH_BASE"),
-        ldap.SCOPE_SUBTREE,
-        env.str("LDAP_USER_FILTER", default="(sAMAccountName=%(user)s)"),
+    globals().update(
+        directory_settings(
+            server_uris=LDAP_SERVER_URI,
+            user_search_base=env.str("LDAP_USER_SEARCH_BASE"),
+            bind_dn=env.str("LDAP_BIND_DN", default=""),
+            bind_password=env_secret("LDAP_BIND_PASSWORD", default=""),
+            user_filter=env.str("LDAP_USER_FILTER", default=DEFAULT_USER_FILTER),
+            group_search_base=env.str("LDAP_GROUP_SEARCH_BASE", default=""),
+            search_group=env.str("LDAP_SEARCH_GROUP", default=""),
+            admin_group=env.str("LDAP_ADMIN_GROUP", default=""),
+            start_tls=env.bool("LDAP_START_TLS", default=False),
+            ca_cert_file=env.str("LDAP_CA_CERT_FILE", default=""),
+            timeout=env.int("LDAP_TIMEOUT", default=5),
+            cache_timeout=env.int("LDAP_CACHE_TIMEOUT", default=600),
+        )
     )
-    AUTH_LDAP_USER_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
-    AUTH_LDAP_GROUP_SEARCH = LDAPSearch(
-        env.str("LDAP_GROUP_SEARCH_BASE", default=env.str("LDAP_USER_SEARCH_BASE")),
-        ldap.SCOPE_SUBTREE,
-        "(objectClass=group)",
-    )
-    AUTH_LDAP_GROUP_TYPE = ActiveDirectoryGroupType()
-    AUTH_LDAP_REQUIRE_GROUP = env.str("LDAP_SEARCH_GROUP", default="") or None
-    _ldap_admin_group = env.str("LDAP_ADMIN_GROUP", default="")
-    AUTH_LDAP_USER_FLAGS_BY_GROUP = (
-        {"is_staff": _ldap_admin_group, "is_superuser": _ldap_admin_group}
-        if _ldap_admin_group
-        else {}
-    )
-    # Directory groups become Django groups of the same name at each login, so the QA
-    # group (OPVIDEO_HOLD_GROUP) is simply a directory group.
-    AUTH_LDAP_MIRROR_GROUPS = True
-    AUTH_LDAP_ALWAYS_UPDATE_USER = True
-    AUTH_LDAP_CACHE_TIMEOUT = env.int("LDAP_CACHE_TIMEOUT", default=600)
 
 # Members of this Django group (mirrored from the directory group of the same name) may place
 # and lift legal holds; so may anyone given the storage.manage_legal_hold permission.

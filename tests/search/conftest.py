@@ -1,0 +1,26 @@
+import pytest
+from django.core.cache import cache
+
+from tests.services.directory import ActiveDirectory, Directory
+
+
+@pytest.fixture(scope="session")
+def ad_server():
+    server = ActiveDirectory()
+    server.start()
+    server.load()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def directory(ad_server, settings):
+    """Settings pointed at the real slapd, exactly as settings.py builds them."""
+    from opvideo.directory import authentication_backends
+
+    ad = Directory(server=ad_server)
+    for name, value in ad.settings().items():
+        setattr(settings, name, value)
+    settings.AUTHENTICATION_BACKENDS = authentication_backends(with_directory=True)
+    cache.clear()
+    return ad
