@@ -6,7 +6,10 @@ daemon) reads the model field itself.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import PROTECT, Count, QuerySet
 
 from . import ssh_keys
 from .models import Zone
@@ -46,3 +49,36 @@ def zone_key_fingerprint(*, zone: Zone) -> str:
 def zone_authorized_keys_line(*, zone: Zone, rrsync_path: str = ssh_keys.RRSYNC_PATH) -> str:
     """The line to install on the zone's storage server (see ``ssh_keys.authorized_keys_line``)."""
     return ssh_keys.authorized_keys_line(zone=zone, rrsync_path=rrsync_path)
+
+
+@dataclass(frozen=True)
+class ProtectedDependents:
+    zone: Zone
+    what: str  # the dependent model's verbose_name_plural
+    count: int
+
+
+def zones_protected_dependents(*, zones: Iterable[Zone]) -> list[ProtectedDependents]:
+    """Rows elsewhere that keep these zones from being deleted (``on_delete=PROTECT``).
+
+    Found through the model graph rather than by importing the apps that point here (zones
+    knows no other app), and counted in the database: a zone can hold millions of
+    recordings, which the admin's generic deletion preview would load one by one.
+    """
+    zones = list(zones)
+    by_pk = {zone.pk: zone for zone in zones}
+    found = []
+    for relation in Zone._meta.related_objects:
+        if relation.on_delete is not PROTECT:
+            continue
+        counts = (
+            relation.related_model._base_manager.filter(
+                **{f"{relation.field.name}__in": list(by_pk)}
+            )
+            .values_list(relation.field.attname)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        what = str(relation.related_model._meta.verbose_name_plural)
+        found += [ProtectedDependents(zone=by_pk[pk], what=what, count=n) for pk, n in counts]
+    return sorted(found, key=lambda d: (d.zone.name, d.what))

@@ -1,0 +1,276 @@
+"""Django admin for zones: thin, every write goes through ``zones.services``.
+
+What an admin sees of the secrets: the key's type, fingerprint and the exact line to install
+on the storage server; never the private key and never the link secret. Secret columns are
+deferred in every admin query, so a wrong ``FIELD_ENCRYPTION_KEYS`` still lets an admin
+list the zones and give a zone a new key; only the key display reports the problem.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import ValidationError
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+
+from . import selectors, ssh_keys
+from .fields import FieldDecryptionError
+from .forms import ZoneAdminForm
+from .models import Zone
+from .services import KeyAction, zone_create, zone_update, zones_link_secret_regenerate
+
+
+class _ServiceRejected(Exception):
+    """A service refused what the form accepted (e.g. a name taken a moment ago)."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+@admin.register(Zone)
+class ZoneAdmin(admin.ModelAdmin):
+    form = ZoneAdminForm
+    list_display = (
+        "name",
+        "server",
+        "path_dst",
+        "public_endpoint",
+        "enabled",
+        "retention_days",
+    )
+    list_display_links = ("name",)
+    list_filter = ("enabled",)
+    search_fields = ("name", "server")
+    actions = ["regenerate_link_secret"]
+    readonly_fields = ("key_type", "key_fingerprint", "authorized_keys", "created_at")
+    save_on_top = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*selectors.SECRET_COLUMNS)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            key_fields = ("key_action", "private_key")
+        else:
+            key_fields = (
+                "key_type",
+                "key_fingerprint",
+                "authorized_keys",
+                "key_action",
+                "private_key",
+            )
+        fieldsets = [
+            (None, {"fields": ("name", "enabled")}),
+            (
+                _("Storage server"),
+                {"fields": ("server", "ssh_user", "ssh_port", "path_dst", "speed_kbps")},
+            ),
+            (
+                _("Workstations"),
+                {"fields": ("path_src", "file_extension", "file_name_pattern")},
+            ),
+            (_("Retention"), {"fields": ("retention_days",)}),
+            (
+                _("Video server (nginx)"),
+                {"fields": ("public_scheme", "public_address", "public_port")},
+            ),
+            (
+                _("SSH key"),
+                {
+                    "fields": key_fields,
+                    "description": _(
+                        "All workstations of the zone use this key to upload recordings. "
+                        "The storage server lets it do nothing but add new files to the "
+                        "directory on the storage server."
+                    ),
+                },
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append((None, {"fields": ("created_at",)}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        error = getattr(request, "_zone_service_error", None)
+        if error is None:
+            return form_class
+
+        class RejectedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                _add_service_error(self, error)
+                return cleaned
+
+        return RejectedForm
+
+    @method_decorator(sensitive_post_parameters("private_key"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ServiceRejected as rejected:
+            # The failed save was rolled back with the admin's transaction; show the same
+            # form again, this time carrying the service's reasons as form errors.
+            request._zone_service_error = rejected.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        action = form.cleaned_data["key_action"]
+        pasted = form.cleaned_data.get("private_key") if action == KeyAction.PASTE else None
+        try:
+            if change:
+                zone_update(
+                    zone=obj, key_action=action, private_key=pasted, **form.model_fields_data()
+                )
+            else:
+                key_type = action if action in (KeyAction.ED25519, KeyAction.RSA) else "ed25519"
+                zone = zone_create(
+                    key_type=str(key_type), private_key=pasted, **form.model_fields_data()
+                )
+                obj.pk = zone.pk
+                obj._state.adding = False
+                obj._state.db = zone._state.db
+        except ValidationError as exc:
+            raise _ServiceRejected(exc) from exc
+        if action != KeyAction.KEEP:
+            self.message_user(
+                request,
+                _(
+                    "The zone has a new SSH key. Add the authorized_keys line shown below "
+                    "for user %(user)s on %(server)s: until then the workstations cannot "
+                    "upload recordings."
+                )
+                % {"user": obj.ssh_user, "server": obj.server},
+                messages.WARNING,
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Stay on the zone's page: it shows the line to install on the storage server.
+        self._continue_editing(request)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if request.POST.get("key_action", KeyAction.KEEP) != KeyAction.KEEP:
+            self._continue_editing(request)
+        return super().response_change(request, obj)
+
+    @staticmethod
+    def _continue_editing(request) -> None:
+        if "_addanother" not in request.POST and IS_POPUP_VAR not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
+
+    def get_deleted_objects(self, objs, request):
+        dependents = selectors.zones_protected_dependents(zones=objs)
+        if not dependents:
+            return super().get_deleted_objects(objs, request)
+        # Report the protection itself (Django would list every recording, or, since the
+        # recordings admin is read-only, talk about missing permissions instead).
+        protected = [
+            _(
+                "Zone “%(zone)s” has %(count)s %(what)s: they are kept for their retention "
+                "period. Disable the zone instead of deleting it."
+            )
+            % {"zone": d.zone.name, "count": d.count, "what": d.what}
+            for d in dependents
+        ]
+        return [], {}, set(), protected
+
+    # --- actions ----------------------------------------------------------------------------
+
+    @admin.action(description=_("Regenerate video link secret"), permissions=["change"])
+    def regenerate_link_secret(self, request, queryset):
+        count = zones_link_secret_regenerate(zones=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "The video link secret of %(count)d zone was regenerated: links issued "
+                "before stop working once its video server uses the new secret.",
+                "The video link secrets of %(count)d zones were regenerated: links issued "
+                "before stop working once their video servers use the new secrets.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    # --- read-only displays -----------------------------------------------------------------
+
+    @admin.display(description=_("video server"), ordering="public_address")
+    def public_endpoint(self, obj: Zone) -> str:
+        if not obj.public_address:
+            return "—"
+        if obj.public_port:
+            return f"{obj.public_address}:{obj.public_port}"
+        return obj.public_address
+
+    @admin.display(description=_("key type"))
+    def key_type(self, obj: Zone) -> str:
+        key = self._key_or_problem(obj)
+        if isinstance(key, ssh_keys.SshKey):
+            return _("%(algorithm)s, %(bits)s bits") % {
+                "algorithm": key.algorithm,
+                "bits": key.bits,
+            }
+        return key
+
+    @admin.display(description=_("key fingerprint"))
+    def key_fingerprint(self, obj: Zone) -> str:
+        key = self._key_or_problem(obj)
+        if isinstance(key, ssh_keys.SshKey):
+            return format_html("<code>{}</code>", key.fingerprint)
+        return "—"
+
+    @admin.display(description=_("line for authorized_keys"))
+    def authorized_keys(self, obj: Zone) -> str:
+        if not isinstance(self._key_or_problem(obj), ssh_keys.SshKey):
+            return "—"
+        try:
+            line = selectors.zone_authorized_keys_line(zone=obj)
+        except ValidationError as exc:
+            return _("Cannot build the line: %(error)s") % {"error": " ".join(exc.messages)}
+        return format_html(
+            '<textarea readonly rows="4" cols="100" class="vLargeTextField" '
+            'spellcheck="false">{}</textarea><div class="help">{}</div>',
+            line,
+            _(
+                "Append this line to ~%(user)s/.ssh/authorized_keys on %(server)s. It lets "
+                "the key only add new files under %(path)s with rrsync."
+            )
+            % {"user": obj.ssh_user, "server": obj.server, "path": obj.path_dst},
+        )
+
+    @staticmethod
+    def _key_or_problem(obj: Zone) -> ssh_keys.SshKey | str:
+        """The zone's key, or a sentence saying why it cannot be shown (parsed once per page)."""
+        cached = getattr(obj, "_admin_key", None)
+        if cached is not None:
+            return cached
+        try:
+            result = selectors.zone_key(zone=obj)
+        except FieldDecryptionError:
+            result = _(
+                "The stored key cannot be decrypted: FIELD_ENCRYPTION_KEYS does not hold the "
+                "key it was encrypted with. Fix the setting, or generate or paste a new key."
+            )
+        except ValidationError as exc:
+            result = _("The stored key is not usable: %(error)s") % {
+                "error": " ".join(exc.messages)
+            }
+        obj._admin_key = result
+        return result
+
+
+def _add_service_error(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (key errors on the key)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field_name, field_errors in error.message_dict.items():
+        target = "private_key" if field_name == "ssh_private_key" else field_name
+        form.add_error(target if target in form.fields else None, field_errors)
