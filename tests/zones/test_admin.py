@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 from cryptography.fernet import Fernet
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -13,6 +14,7 @@ from django.utils.html import escape
 from storage.models import Video
 from tests.zones.conftest import keygen_file, keygen_fingerprint
 from zones import selectors, ssh_keys
+from zones.admin import ZoneAdmin
 from zones.models import Zone
 
 pytestmark = pytest.mark.django_db
@@ -371,3 +373,19 @@ def test_deleting_a_zone_without_recordings_works(admin_client, form_data):
     )
     assert response.status_code == 302
     assert not Zone.objects.exists()
+
+
+def test_a_service_refusal_lands_on_the_form_fields(rf, form_data):
+    """What a lost race (e.g. a name taken between validation and insert) looks like."""
+    request = rf.post(ADD_URL, form_data)
+    request._zone_service_error = ValidationError(
+        {"name": ["taken"], "ssh_private_key": ["bad key"], "link_secret": ["elsewhere"]}
+    )
+    form_class = ZoneAdmin(Zone, admin.site).get_form(request, None, change=False)
+
+    form = form_class(data=form_data)
+
+    assert not form.is_valid()
+    assert form.errors["name"] == ["taken"]
+    assert form.errors["private_key"] == ["bad key"]
+    assert form.non_field_errors() == ["elsewhere"]
