@@ -637,7 +637,12 @@ class _Planner:
 
     def __init__(self, connection: BaseDatabaseWrapper):
         self.connection = connection
-        self.db_charset, self.db_collation, self.collation = _target_collation(connection)
+        self.collation = _target_collation(connection)[2]
+        try:
+            row_format = _scalar(connection, "SELECT @@GLOBAL.innodb_default_row_format")
+        except DatabaseError:  # MySQL < 5.7.9: no such variable, no rebuild for it
+            row_format = ""
+        self.default_row_format = str(row_format or "").lower()
         hist = _historical_models()
         self.target = {
             name: _target_table(connection, model, self.collation) for name, model in hist.items()
@@ -720,18 +725,21 @@ class _Planner:
         config, video = tables[CONFIG], tables[VIDEO]
         steps = plan.steps
 
-        if self.db_charset != "utf8mb4":
+        db_charset, db_collation, _ = _target_collation(c)  # now, not when planning began
+        if db_charset != "utf8mb4":
             steps.append(
                 Step(
                     f"database: set the default character set to utf8mb4 ({self.collation}), "
-                    f"was {self.db_collation}",
+                    f"was {db_collation}",
                     self._alter_database,
                 )
             )
         for table in (config, video):
-            if table.engine.lower() != "innodb" or table.row_format.lower() in (
-                "compact",
-                "redundant",
+            # Old servers made COMPACT tables, whose index keys are too short for the
+            # (ZONE_ID, FILE_NAME) unique index; a rebuild takes the server's default.
+            old_format = table.row_format.lower() in ("compact", "redundant")
+            if table.engine.lower() != "innodb" or (
+                old_format and self.default_row_format not in ("", table.row_format.lower())
             ):
                 steps.append(
                     Step(
@@ -804,6 +812,17 @@ class _Planner:
 
         # VIDEO
         self._plan_int_rule(_STORAGE_DAYS_RULE, plan)
+        empty_days = _scalar(
+            c, "SELECT COUNT(*) FROM `VIDEO` WHERE TRIM(CAST(STORAGE_DAYS AS CHAR)) = ''"
+        )
+        if empty_days:
+            plan.attention.append(
+                Finding(
+                    f"{_plural(empty_days, 'video')} with STORAGE_DAYS '' — if the old clients "
+                    "still send '', their INSERTs fail once the column is a number (the server "
+                    "is in strict mode): make them send NULL or a number before adopting"
+                )
+            )
         if "id" not in video.columns:
             steps.append(
                 Step(
@@ -821,6 +840,13 @@ class _Planner:
                     f"VIDEO rows with the same (ZONE_ID, FILE_NAME) as another: {surplus} in "
                     f"{_plural(groups, 'group')} → the lowest id stays in VIDEO, the others move "
                     f"to {DUPLICATES_TABLE}"
+                )
+            )
+            plan.attention.append(
+                Finding(
+                    "the old clients registered some files more than once; after adoption a "
+                    "second INSERT of the same (ZONE_ID, FILE_NAME) fails with a duplicate-key "
+                    "error — make sure the old clients treat that as done, or replace them first"
                 )
             )
             if conflicts:
@@ -954,11 +980,15 @@ class _Planner:
             if have and have.columns == named.columns and have.unique == named.unique:
                 continue
             kind = "unique constraint" if named.unique else "index"
+            twin = None
+            if not have:
+                twin = self._twin(table, named, self._accounted(table, with_twins=False))
+            if twin and self.connection.features.can_rename_index:
+                title = f"{table.name}: rename index {twin.name} to {named.name}"
+            else:
+                title = f"{table.name}: add the {kind} {named.name} on ({', '.join(named.columns)})"
             plan.steps.append(
-                Step(
-                    f"{table.name}: add the {kind} {named.name} on ({', '.join(named.columns)})",
-                    lambda t=table.name, n=named: self._ensure_named_index(t, n),
-                )
+                Step(title, lambda t=table.name, n=named: self._ensure_named_index(t, n))
             )
 
     def _plan_foreign_key(self, video: Table, plan: AdoptionPlan) -> None:

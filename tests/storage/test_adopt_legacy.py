@@ -104,10 +104,10 @@ def _connect(db: str | None = None, *, charset: str = "utf8mb4", **kwargs):
 
 
 class ScratchDB:
-    def __init__(self, prefix: str = "opvideo_legacy"):
+    def __init__(self, prefix: str = "opvideo_legacy", *, options: str = ""):
         self.name = f"{prefix}_{secrets.token_hex(5)}"
         with _connect() as conn:
-            conn.cursor().execute(f"CREATE DATABASE `{self.name}`")
+            conn.cursor().execute(f"CREATE DATABASE `{self.name}` {options}")
         cfg = _server()
         auth = cfg.get("USER") or "root"
         if cfg.get("PASSWORD"):
@@ -155,8 +155,8 @@ def ok(result: subprocess.CompletedProcess) -> str:
 def scratch():
     made: list[ScratchDB] = []
 
-    def make() -> ScratchDB:
-        db = ScratchDB()
+    def make(**kwargs) -> ScratchDB:
+        db = ScratchDB(**kwargs)
         made.append(db)
         return db
 
@@ -211,7 +211,7 @@ def orphan_rows() -> list[tuple]:
     ]  # fmt: skip
 
 
-def make_legacy(db: ScratchDB, *, orphans: str = "drop_fk") -> list[tuple]:
+def make_legacy(db: ScratchDB, *, orphans: str = "drop_fk", engine: str = "InnoDB") -> list[tuple]:
     """The seed's tables, filled the old way; returns the VIDEO rows in insertion order.
 
     orphans: "drop_fk" — the site dropped VIDEO_FK, then wrote videos of a zone that does not
@@ -220,8 +220,8 @@ def make_legacy(db: ScratchDB, *, orphans: str = "drop_fk") -> list[tuple]:
     with db.connect(charset="utf8") as conn:  # the old clients' connection
         cur = conn.cursor()
         cur.execute("SET SESSION sql_mode = ''")  # old servers: zero dates were accepted
-        cur.execute(SEED_CONFIG_DDL)
-        cur.execute(SEED_VIDEO_DDL)
+        for ddl in (SEED_CONFIG_DDL, SEED_VIDEO_DDL):
+            cur.execute(ddl.replace("ENGINE=InnoDB", f"ENGINE={engine}"))
         for zone_id, name, key, speed, port in ZONES:
             cur.execute(
                 "INSERT INTO CONFIG SET id = %s, ZONE = %s, SERVER = %s, USER = 'video', "
@@ -401,6 +401,8 @@ def test_dry_run_prints_the_plan_and_changes_nothing(scratch):
     assert re.search(r"Plan \(\d+ steps\):", out)
     assert "VIDEO: add the primary key id" in out
     assert "SPEED: varchar(5) utf8mb3_general_ci NOT NULL → int(10) unsigned NOT NULL" in out
+    assert "if the old clients still send '', their INSERTs fail" in out
+    assert "a second INSERT of the same (ZONE_ID, FILE_NAME) fails" in out
     assert out.rstrip().endswith("Dry run: nothing was changed.")
 
 
@@ -481,17 +483,44 @@ def test_adopts_a_messy_legacy_database_in_place(scratch, reference_schema):
     assert all(length == 43 for _name, _enabled, length in probe["zones"].values())
 
     # An old client still registers a recording, its old way.
+    registration = [
+        50, "corebo00000000000ng9hgl5vhtinhmo", "node_0_domain_0_nauss_0_1700000000_1",
+        "Сидоров_node_0_domain_0_nauss_0_1700000000_1.mp4", "2023-11-14", "30",
+    ]  # fmt: skip
     with db.connect(charset="utf8") as conn:  # server-default sql_mode, no init_command
-        conn.cursor().execute(
-            OLD_INSERT,
-            [50, "corebo00000000000ng9hgl5vhtinhmo", "node_0_domain_0_nauss_0_1700000000_1",
-             "Сидоров_node_0_domain_0_nauss_0_1700000000_1.mp4", "2023-11-14", "30"],
-        )  # fmt: skip
+        conn.cursor().execute(OLD_INSERT, registration)
+        # What the report warns about: registering the same file again is now refused.
+        with pytest.raises(MySQLdb.IntegrityError):
+            conn.cursor().execute(OLD_INSERT, registration)
     (new,) = db.query(
         "SELECT id, STORAGE_DAYS, LEGAL_HOLD, WORKSTATION, REGISTERED_AT IS NOT NULL "
         "FROM VIDEO WHERE SESSIONID = 'node_0_domain_0_nauss_0_1700000000_1'"
     )
     assert new[0] > len(original) and new[1:] == (30, 0, "", 1)
+
+
+def test_an_old_servers_database_utf8_default_and_myisam_tables(scratch, reference_schema):
+    # Sites set up on an old MySQL: the database default is utf8 (utf8mb3) and the seed's
+    # tables were created as MyISAM, so VIDEO_FK was never there.
+    db = scratch(options="CHARACTER SET utf8 COLLATE utf8_general_ci")
+    original = make_legacy(db, orphans="fk_checks_off", engine="MyISAM")
+    with db.connect() as conn:  # searching by session id was slow: someone added an index
+        conn.cursor().execute("CREATE INDEX sess ON VIDEO (SESSIONID)")
+
+    out = ok(db.manage("adopt_legacy"))
+    ok(db.manage("migrate", "-v0"))
+
+    assert "database: set the default character set to utf8mb4" in out
+    assert "CONFIG: rebuild as InnoDB" in out and "VIDEO: rebuild as InnoDB" in out
+    assert "VIDEO: rename index sess to VIDEO_SESSIONID_IDX" in out
+    assert schema(db) == reference_schema
+    kept = db.query("SELECT COUNT(*) FROM VIDEO")[0][0]
+    moved = db.query("SELECT COUNT(*) FROM VIDEO_ADOPT_DUPLICATES")[0][0]
+    assert kept + moved == len(original)
+    assert {t for (t,) in db.query(
+        "SELECT DISTINCT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+        [db.name],
+    )} == {reference_schema["VIDEO"]["table"][1]}  # fmt: skip
 
 
 def test_second_run_is_a_no_op(scratch):
