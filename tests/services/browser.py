@@ -22,13 +22,13 @@ ARGS = [
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(**context_options) -> Iterator[Browser]:
     with (
         tempfile.TemporaryDirectory(prefix="opvideo-chromium-") as profile,
         sync_playwright() as pw,
     ):
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=ARGS
+            profile, executable_path=CHROMIUM, headless=True, args=ARGS, **context_options
         )
         try:
             yield context

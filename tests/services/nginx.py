@@ -47,10 +47,10 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def nginx_for_zone(*, zone: Zone, workdir: Path) -> Iterator[Nginx]:
+def nginx_for_zone(*, zone: Zone, workdir: Path, port: int | None = None) -> Iterator[Nginx]:
     """Start nginx with ``render_nginx_conf``'s output for ``zone``; stop it afterwards."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     server = Nginx(port=port, access_log=workdir / "access.log", error_log=workdir / "error.log")
     conf = workdir / "nginx.conf"
     conf.write_text(
