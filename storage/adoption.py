@@ -702,7 +702,13 @@ class _Planner:
                     if n:
                         problems.append(f"{name}.{column} is empty (NULL) in {n} rows")
                 f = target.field_for(column)
-                if isinstance(f, models.CharField) and current.data_type in _TEXT_TYPES:
+                length = re.fullmatch(r"(?:var)?char\((\d+)\)", current.type.lower())
+                narrower = not length or int(length.group(1)) > (f.max_length or 0)
+                if (
+                    isinstance(f, models.CharField)
+                    and current.data_type in _TEXT_TYPES
+                    and narrower
+                ):
                     n = _scalar(
                         self.connection,
                         f"SELECT COUNT(*) FROM {tbl} WHERE CHAR_LENGTH({col}) > %s",

@@ -528,6 +528,7 @@ def test_second_run_is_a_no_op(scratch):
     make_legacy(db, orphans="fk_checks_off")
     ok(db.manage("adopt_legacy"))
     before = fingerprint(db)
+    assert "CONSTRAINT `VIDEO_FK` FOREIGN KEY (`ZONE_ID`)" in before["VIDEO"][0]  # kept
 
     out = ok(db.manage("adopt_legacy"))
 
@@ -596,20 +597,40 @@ def test_rerun_after_a_crash_inside_a_step_reaches_the_same_end_state(scratch, a
     assert end_state(db) == expected
 
 
-def test_tables_that_are_not_the_seeds_are_refused(scratch):
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (
+            [SEED_CONFIG_DDL, SEED_VIDEO_DDL.replace("  `SESSIONID` varchar(50) NOT NULL,\n", "")],
+            "CONFIG/VIDEO do not look like the seed's tables: VIDEO has no column SESSIONID",
+        ),
+        (
+            # A site widened ZONE and used it: the project's varchar(20) cannot hold that.
+            [
+                SEED_CONFIG_DDL.replace("`ZONE` varchar(20)", "`ZONE` varchar(40)"),
+                SEED_VIDEO_DDL,
+                "INSERT INTO CONFIG SET ZONE = 'nizhny-novgorod-central', SERVER = 's', "
+                "USER = 'u', RSA_KEY = '', SPEED = '3000', PATH_SRC = '/a', PATH_DST = '/b', "
+                "TYPE_VIDEOFILE = 'mp4'",
+            ],
+            "values the new schema cannot hold (fix them by hand, then run again): "
+            "CONFIG.ZONE is longer than 20 characters in 1 rows",
+        ),
+    ],
+    ids=["missing-column", "value-too-long"],
+)
+def test_databases_that_cannot_be_adopted_are_refused_untouched(scratch, setup, message):
     db = scratch()
     with db.connect() as conn:
-        conn.cursor().execute(SEED_CONFIG_DDL)
-        conn.cursor().execute(SEED_VIDEO_DDL.replace("  `SESSIONID` varchar(50) NOT NULL,\n", ""))
+        for sql in setup:
+            conn.cursor().execute(sql)
     before = fingerprint(db)
 
-    result = db.manage("adopt_legacy")
+    for args in (["--dry-run"], []):
+        result = db.manage("adopt_legacy", *args)
 
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == (
-        "CommandError: CONFIG/VIDEO do not look like the seed's tables: "
-        "VIDEO has no column SESSIONID"
-    )
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines()[-1] == f"CommandError: {message}"
     assert fingerprint(db) == before
 
 
