@@ -162,6 +162,8 @@ OPVIDEO_HOLD_GROUP = env.str("OPVIDEO_HOLD_GROUP", default="opvideo-qa")
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks to lock by address too; that is exactly what a shared floor cannot have.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "search.views.lockout"
 AXES_USERNAME_FORM_FIELD = "username"
