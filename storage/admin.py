@@ -5,10 +5,8 @@ looking things up, so every write permission is off.
 """
 
 from django.contrib import admin
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .links import video_link
 from .models import Video
 
 
@@ -22,7 +20,6 @@ class VideoAdmin(admin.ModelAdmin):
         "delete_date",
         "size",
         "legal_hold",
-        "watch",
     )
     list_filter = (
         "zone",
@@ -39,13 +36,6 @@ class VideoAdmin(admin.ModelAdmin):
     # COUNT(*) over the whole table on every page is the slow part on millions of rows.
     show_full_result_count = False
     ordering = ("-recording_date", "-id")
-
-    @admin.display(description=_("recording"))
-    def watch(self, obj: Video) -> str:
-        url = video_link(video=obj)
-        if url is None:
-            return "—"
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("watch"))
 
     def has_add_permission(self, request):
         return False

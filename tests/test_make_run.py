@@ -86,7 +86,7 @@ def test_the_printed_login_works_and_lists_the_demo_recordings(make_run):
     assert "Выйти" in listing or "Выход" in listing
 
 
-def test_a_demo_recording_plays_in_the_browser(make_run):
+def test_the_demo_session_is_found_and_plays_on_the_search_page(make_run):
     from tests.services.browser import chromium
 
     base = make_run["base"]
@@ -94,20 +94,19 @@ def test_a_demo_recording_plays_in_the_browser(make_run):
     session = re.search(r"Session id:\s+(\S+)", make_run["output"]).group(1)
     with chromium() as browser:
         page = browser.new_page()
-        page.goto(f"{base}/admin/login/?next=/admin/storage/video/%3Fq%3D{session}")
+        page.goto(f"{base}/?session={session}")
         page.fill("input[name=username]", "demo")
         page.fill("input[name=password]", password)
-        page.click("input[type=submit]")
-        link = page.locator("td.field-watch a").first
-        href = link.get_attribute("href")
-        assert "md5=" in href and "expires=" in href
-        page.evaluate(
-            """href => {
-                const v = document.createElement('video');
-                v.id = 'demo'; v.muted = true; v.src = href; document.body.appendChild(v);
-                v.play();
-            }""",
-            href,
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("article.result video")
+        html = page.content()
+        assert '<html lang="ru">' in html  # Russian by default, translated
+        assert "Find a recording" not in html
+        page.locator("article.result video").first.evaluate(
+            "v => { v.muted = true; return v.play(); }"
         )
-        page.wait_for_function("document.getElementById('demo').readyState >= 2", timeout=20000)
-        page.wait_for_function("document.getElementById('demo').currentTime > 0.5", timeout=20000)
+        page.wait_for_function(
+            "() => { const v = document.querySelector('article.result video');"
+            " return v.readyState >= 2 && v.currentTime > 0.5; }",
+            timeout=20_000,
+        )
