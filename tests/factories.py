@@ -44,3 +44,24 @@ def make_video(*, zone: Zone, **overrides) -> Video:
     )
     fields.update(overrides)
     return Video.objects.create(**fields)
+
+
+LINK_SECRET = "k" * 20 + "-link-secret_0123456789"
+
+
+def unsaved_zone(**overrides) -> Zone:
+    """A zone that never touches the database, for what needs only its fields (link
+    signing, nginx config). The private key is a placeholder: nothing here uses ssh."""
+    fields = dict(
+        name="kursk",
+        server="storage.kursk.example.ru",
+        ssh_user="opvideo",
+        ssh_private_key="unused",
+        speed_kbps=3000,
+        path_src="/home/oper/.videos",
+        path_dst="/srv/video",
+        file_extension="mp4",
+        link_secret=LINK_SECRET,
+    )
+    fields.update(overrides)
+    return Zone(**fields)

@@ -11,6 +11,7 @@ import pytest
 
 from storage.nginx import nginx_conf_render
 from storage.samples import sample_mp4_make
+from tests.factories import LINK_SECRET, unsaved_zone
 from tests.helpers import REPO, free_port, manage, subprocess_db_env
 from tests.services.media import media_tree_make
 from tests.storage.test_video_access import signed
@@ -18,25 +19,12 @@ from zones.models import Zone
 
 ENTRYPOINT = REPO / "docker" / "nginx" / "entrypoint.sh"
 TEMPLATE = REPO / "docker" / "nginx" / "nginx.conf.template"
-SECRET = "k" * 20 + "-link-secret_0123456789"
+SECRET = LINK_SECRET
 
 
 def zone_row(**extra) -> Zone:
-    values = dict(
-        name="kursk",
-        server="storage.kursk.example.ru",
-        ssh_user="opvideo",
-        ssh_private_key="unused",
-        speed_kbps=3000,
-        path_src="/home/oper/.videos",
-        path_dst="/srv/video",
-        file_extension="mp4",
-        public_address="video.kursk.example.ru",
-        public_port=88,
-        link_secret=SECRET,
-    )
-    values.update(extra)
-    return Zone(**values)
+    values = {"public_address": "video.kursk.example.ru", "public_port": 88, **extra}
+    return unsaved_zone(**values)
 
 
 def entrypoint_env(tmp_path, **extra) -> dict[str, str]:

@@ -15,11 +15,12 @@ from django.test import override_settings
 from storage.links import link_token, video_link
 from storage.models import Video
 from storage.samples import sample_mp4_make
+from tests.factories import LINK_SECRET, unsaved_zone
 from tests.services.media import media_tree_make
 from tests.services.nginx import nginx_for_zone
 from zones.models import Zone
 
-SECRET = "k" * 20 + "-link-secret_0123456789"
+SECRET = LINK_SECRET
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +36,7 @@ def media(sample):
 
 
 def zone_for(media, **extra) -> Zone:
-    return Zone(
-        name="kursk",
-        server="storage.kursk.example.ru",
-        ssh_user="opvideo",
-        ssh_private_key="unused",
-        speed_kbps=3000,
-        path_src="/home/oper/.videos",
-        path_dst=str(media.path_dst),
-        file_extension="mp4",
-        link_secret=SECRET,
-        **extra,
-    )
+    return unsaved_zone(path_dst=str(media.path_dst), **extra)
 
 
 @pytest.fixture(scope="module")

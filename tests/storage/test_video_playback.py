@@ -9,10 +9,10 @@ import pytest
 from storage.links import video_link
 from storage.models import Video
 from storage.samples import sample_mp4_make
+from tests.factories import unsaved_zone
 from tests.services.browser import chromium
 from tests.services.media import media_tree_make
 from tests.services.nginx import nginx_for_zone
-from zones.models import Zone
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +24,7 @@ def served(tmp_path_factory):
         path=tmp_path_factory.mktemp("s") / "long.mp4", seconds=20, cbr_kbps=40_000
     )
     media = media_tree_make(sample=sample)
-    zone = Zone(
-        name="kursk",
-        server="storage.kursk.example.ru",
-        ssh_user="opvideo",
-        ssh_private_key="unused",
-        speed_kbps=3000,
-        path_src="/home/oper/.videos",
-        path_dst=str(media.path_dst),
-        file_extension="mp4",
-        public_address="127.0.0.1",
-        link_secret="playback-secret-0123456789abcdef",
-    )
+    zone = unsaved_zone(path_dst=str(media.path_dst), public_address="127.0.0.1")
     with nginx_for_zone(zone=zone, workdir=tmp_path_factory.mktemp("nginx")) as nginx:
         zone.public_port = nginx.port
         yield zone, nginx
