@@ -238,4 +238,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes greets every process at INFO and logs each failure there too; the
+    # failures are kept in its tables, lockouts still come through as warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
