@@ -13,4 +13,5 @@ urlpatterns = [
     path("videos/<int:pk>/download/", views.video_download, name="download"),
     path("videos/<int:pk>/hold/", views.video_hold, name="hold"),
     path("api/videos/", views.api_videos, name="api-videos"),
+    path("api/me/", views.api_me, name="api-me"),
 ]

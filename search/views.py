@@ -172,6 +172,15 @@ def api_videos(request: HttpRequest) -> JsonResponse:
     )
 
 
+@require_GET
+def api_me(request: HttpRequest) -> JsonResponse:
+    """Who the API sees: lets an integration check its token without running a search."""
+    user = request.user if request.user.is_authenticated else api_token_user(request)
+    if user is None:
+        return JsonResponse({"error": "authentication required"}, status=401)
+    return JsonResponse({"username": user.get_username()})
+
+
 def _video_json(row: ResultRow) -> dict:
     v = row.video
     return {

@@ -263,6 +263,16 @@ def test_api_with_session_and_with_token(client, operator, many):
     assert wrong.status_code == 401
 
 
+def test_api_me_names_the_token_user(client, operator):
+    assert client.get("/api/me/").json() == {"username": "operator"}
+    client.logout()
+    assert client.get("/api/me/").status_code == 401
+    _, key = api_token_issue(user=operator, label="crm")
+    assert client.get("/api/me/", HTTP_AUTHORIZATION=f"Token {key}").json() == {
+        "username": "operator"
+    }
+
+
 def test_revoked_token_is_refused(client, operator, many):
     token, key = api_token_issue(user=operator, label="crm")
     token.revoked = True
