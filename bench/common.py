@@ -1,0 +1,173 @@
+"""What the benchmarks share: a scratch MariaDB database, the project's own commands, a
+real gunicorn, wrk, and plain statistics. Every benchmark measures its anchor in the same
+run, because these machines are noisy and only ratios compare across runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import MySQLdb
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+MYSQL = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+
+
+def bench_env(database: str, **extra: str) -> dict[str, str]:
+    """Settings for a benchmark process: production-like, pointed at ``database``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"mysql://root@127.0.0.1:3306/{database}",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "bench-" + "x" * 50,
+        "FIELD_ENCRYPTION_KEYS": _bench_field_key(),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "opvideo.settings",
+        # Production serves static files from collectstatic's manifest (bench_prepare).
+        "DJANGO_STATIC_ROOT": str(REPO / "var" / "bench-static"),
+    }
+    env.update(extra)
+    return env
+
+
+def _bench_field_key() -> str:
+    """One key per checkout, kept in var/ (git-ignored): benchmark databases outlive a run,
+    and their zones' keys must stay readable by the next one."""
+    from cryptography.fernet import Fernet
+
+    path = REPO / "var" / "bench-field-key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_create(name: str, *, fresh: bool) -> None:
+    conn = MySQLdb.connect(**MYSQL)
+    cur = conn.cursor()
+    if fresh:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    cur.execute(
+        f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+    )
+    conn.close()
+
+
+def bench_prepare(env: dict[str, str]) -> None:
+    """Migrate and collect static files, as a deployment does before serving."""
+    manage("migrate", "--no-input", env=env)
+    manage("collectstatic", "--no-input", "-v0", env=env)
+
+
+def connect(database: str) -> MySQLdb.Connection:
+    conn = MySQLdb.connect(**MYSQL, database=database, charset="utf8mb4")
+    conn.autocommit(True)
+    return conn
+
+
+def manage(*args: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [PYTHON, str(REPO / "manage.py"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *, workers: int = 3, threads: int = 2) -> Iterator[str]:
+    """The real WSGI server on a loopback port; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(PYTHON).with_name("gunicorn")),
+            "opvideo.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/login/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def latencies(call: Callable[[], object], *, count: int, warmup: int = 20) -> list[float]:
+    for _ in range(warmup):
+        call()
+    out = []
+    for _ in range(count):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def median_p99(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def wrk_rps(url: str, *, connections: int, seconds: int, headers: dict[str, str]) -> float:
+    """Requests per second wrk sustains against ``url`` (a separate process, loopback)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (Debian package wrk): run `make bench`")
+    cmd = [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"wrk saw {errors.group(1)} error responses from {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def peak_rss_mib_of_children() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"

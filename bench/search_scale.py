@@ -1,0 +1,251 @@
+"""Search at scale: the search page and the API looking a call up by session id among
+1,000,000 recordings (option: 10,000,000), through gunicorn, against its anchors measured in
+the same run:
+
+- the same lookup on the seed's schema (no index on SESSIONID),
+- a bare indexed SELECT through mysqlclient (the floor),
+- a trivial login-protected view on the same server (the framework's floor).
+
+Targets: page throughput under 8 concurrent clients >= 0.7 of the trivial view's; page
+single-client median within 20x of the bare SELECT; the seed schema >= 1,000x slower than
+OPVideo's lookup at 1M rows; queries per page constant in the number of results.
+
+    python bench/search_scale.py [--rows 1000000] [--seconds 10] [--refill]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    bench_env,
+    bench_prepare,
+    connect,
+    database_create,
+    gunicorn,
+    latencies,
+    median_p99,
+    ms,
+    wrk_rps,
+)
+
+DATABASE = "opvideo_bench_search"
+ZONES = 20
+FILES_PER_SESSION = (1, 2, 2, 3, 5)  # transferred calls are recorded on several desks
+SEED_DDL = """
+CREATE TABLE `VIDEO_SEED` (
+  `ZONE_ID` int(10) NOT NULL,
+  `PROJECTID` varchar(40) DEFAULT NULL,
+  `SESSIONID` varchar(50) NOT NULL,
+  `FILE_NAME` varchar(100) NOT NULL,
+  `RECORDING_DATE` date NOT NULL,
+  `DELETE_DATE` date DEFAULT NULL,
+  `STORAGE_DAYS` varchar(3) DEFAULT NULL,
+  KEY `VIDEO_FK` (`ZONE_ID`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8
+"""
+
+
+def session_id(n: int) -> str:
+    return f"node_0_domain_0_nauss_0_{1600000000 + n}_{100000 + n % 900000}"
+
+
+def fill(rows: int, env: dict[str, str]) -> None:
+    """``rows`` recordings in ZONES zones, dated over a year, several per session."""
+    conn = connect(DATABASE)
+    cur = conn.cursor()
+    cur.execute("SELECT COUNT(*) FROM VIDEO")
+    if cur.fetchone()[0] == rows:
+        return
+    print(f"filling {rows:,} rows …", flush=True)
+    cur.execute("SET FOREIGN_KEY_CHECKS=0")
+    cur.execute("TRUNCATE VIDEO")
+    cur.execute("DROP TABLE IF EXISTS VIDEO_SEED")
+    cur.execute(SEED_DDL)
+    cur.execute("SELECT id FROM CONFIG ORDER BY id")
+    zone_ids = [r[0] for r in cur.fetchall()]
+    rng = random.Random(7)
+    start = date(2025, 11, 1)
+    batch, n, session = [], 0, 0
+    insert = (
+        "INSERT INTO VIDEO (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE, SIZE,"
+        " WORKSTATION) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
+    while n < rows:
+        session += 1
+        sid = session_id(session)
+        zone = zone_ids[session % len(zone_ids)]
+        day = start + timedelta(days=rng.randrange(365))
+        project = f"corebo{session % max(1, rows // 500):026d}"  # ~500 files a project
+        for k in range(min(rng.choice(FILES_PER_SESSION), rows - n)):
+            ws = f"op{rng.randrange(1, 3000):04d}"
+            batch.append((zone, project, sid, f"{ws}/{day}_{sid}_{k}.mp4", day, 50_000_000, ws))
+            n += 1
+        if len(batch) >= 20_000:
+            cur.executemany(insert, batch)
+            batch.clear()
+    if batch:
+        cur.executemany(insert, batch)
+    cur.execute(
+        "INSERT INTO VIDEO_SEED (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE)"
+        " SELECT ZONE_ID, PROJECTID, SESSIONID, LEFT(FILE_NAME, 100), RECORDING_DATE FROM VIDEO"
+    )
+    cur.execute("ANALYZE TABLE VIDEO, VIDEO_SEED")
+    cur.fetchall()
+    conn.close()
+
+
+def prepare(rows: int, refill: bool) -> dict[str, str]:
+    env = bench_env(DATABASE)
+    database_create(DATABASE, fresh=refill)
+    bench_prepare(env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+
+    from zones.models import Zone
+    from zones.services import zone_create
+
+    for z in range(ZONES - Zone.objects.count()):
+        zone_create(
+            name=f"zone{Zone.objects.count() + 1:02d}-{z}",
+            server="storage.example.ru",
+            ssh_user="opvideo",
+            speed_kbps=3000,
+            path_src="/home/oper/.videos",
+            path_dst="/srv/video",
+            file_extension="mp4",
+            public_address="video.example.ru",
+            public_port=88,
+        )
+    User.objects.filter(username="bench").delete()
+    User.objects.create_user("bench", password="bench-password-1")
+    fill(rows, env)
+    return env
+
+
+def session_cookie() -> str:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = User.objects.get(username="bench")
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def queries_per_page() -> tuple[int, int]:
+    """Queries for a 1-result and a 20-result page, counted in-process."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(User.objects.get(username="bench"))
+    cur = connect(DATABASE).cursor()
+    cur.execute("SELECT SESSIONID FROM VIDEO GROUP BY SESSIONID HAVING COUNT(*) = 1 LIMIT 1")
+    single = cur.fetchone()[0]
+    cur.execute("SELECT PROJECTID FROM VIDEO GROUP BY PROJECTID HAVING COUNT(*) > 40 LIMIT 1")
+    project = cur.fetchone()[0]
+    counts = []
+    for params in ({"session": single}, {"project": project}):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/", params, HTTP_HOST="127.0.0.1")
+        assert response.status_code == 200, response.status_code
+        counts.append(len(ctx.captured_queries))
+    return counts[0], counts[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per URL")
+    parser.add_argument("--requests", type=int, default=300, help="single-client requests")
+    parser.add_argument("--refill", action="store_true", help="drop and rebuild the data")
+    args = parser.parse_args()
+
+    env = prepare(args.rows, args.refill)
+    cookie = session_cookie()
+    conn = connect(DATABASE)
+    cur = conn.cursor()
+    cur.execute("SELECT DISTINCT SESSIONID FROM VIDEO ORDER BY RAND(1) LIMIT 2000")
+    sessions = [r[0] for r in cur.fetchall()]
+    pick = random.Random(3).choice
+
+    def bare() -> None:
+        cur.execute(
+            "SELECT id, ZONE_ID, FILE_NAME, RECORDING_DATE FROM VIDEO WHERE SESSIONID = %s",
+            (pick(sessions),),
+        )
+        cur.fetchall()
+
+    def seed() -> None:
+        cur.execute(
+            "SELECT ZONE_ID, FILE_NAME, RECORDING_DATE FROM VIDEO_SEED WHERE SESSIONID = %s",
+            (pick(sessions),),
+        )
+        cur.fetchall()
+
+    bare_med, bare_p99 = median_p99(latencies(bare, count=2000))
+    seed_med, _ = median_p99(latencies(seed, count=5, warmup=1))
+    single, many = queries_per_page()
+
+    with gunicorn(env) as base:
+        headers = {"Cookie": cookie}
+
+        def get(path: str):
+            def call() -> None:
+                request = urllib.request.Request(base + path(), headers=headers)
+                with urllib.request.urlopen(request) as response:
+                    response.read()
+
+            return call
+
+        page_med, page_p99 = median_p99(
+            latencies(get(lambda: f"/?session={pick(sessions)}"), count=args.requests)
+        )
+        api_med, api_p99 = median_p99(
+            latencies(get(lambda: f"/api/videos/?session={pick(sessions)}"), count=args.requests)
+        )
+        me_med, me_p99 = median_p99(latencies(get(lambda: "/api/me/"), count=args.requests))
+        target = sessions[0]
+        page_rps = wrk_rps(
+            f"{base}/?session={target}", connections=8, seconds=args.seconds, headers=headers
+        )
+        me_rps = wrk_rps(f"{base}/api/me/", connections=8, seconds=args.seconds, headers=headers)
+
+    print(f"rows:                         {args.rows:,} in {ZONES} zones")
+    print(f"bare indexed SELECT:          median {ms(bare_med)}, p99 {ms(bare_p99)}")
+    print(f"seed schema (no index):       median {ms(seed_med)}")
+    print(f"search page, 1 client:        median {ms(page_med)}, p99 {ms(page_p99)}")
+    print(f"API, 1 client:                median {ms(api_med)}, p99 {ms(api_p99)}")
+    print(f"trivial view, 1 client:       median {ms(me_med)}, p99 {ms(me_p99)}")
+    print(f"search page, 8 clients:       {page_rps:.0f} req/s")
+    print(f"trivial view, 8 clients:      {me_rps:.0f} req/s")
+    print(f"queries per page:             {single} (1 result), {many} (20 results)")
+    print(
+        f"ratio: page/trivial throughput {page_rps / me_rps:.2f} (target >= 0.70); "
+        f"page/bare-SELECT median {page_med / bare_med:.1f}x (target <= 20x); "
+        f"seed/OPVideo lookup {seed_med / bare_med:,.0f}x (target >= 1,000x); "
+        f"queries {single} vs {many} (target equal)"
+    )
+
+
+if __name__ == "__main__":
+    main()
