@@ -318,8 +318,15 @@ def test_audit_is_read_only_in_the_admin_and_exports_csv(admin_client, operator,
     assert AccessEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_pages_are_russian_by_default(client):
-    page = client.get("/login/")
-    assert "Вход" in page.content.decode() or "Войти" in page.content.decode()
-    english = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
-    assert "Sign in" in english.content.decode()
+def test_pages_are_russian_by_default_even_for_an_english_browser(client):
+    page = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Вход" in page.content.decode()
+    assert "Sign in" not in page.content.decode()
+
+
+def test_english_is_a_choice_that_sticks(client):
+    chosen = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert chosen.status_code == 302
+    assert "Sign in" in client.get("/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/login/"})
+    assert "Вход" in client.get("/login/").content.decode()
