@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from storage.models import Video
 from zones.models import Zone
@@ -50,4 +50,8 @@ def video_search(*, filters: VideoFilters) -> QuerySet[Video]:
         qs = qs.filter(recording_date__lte=filters.date_to)
     if filters.zone:
         qs = qs.filter(zone=filters.zone)
-    return qs.prefetch_related("zone").order_by("-recording_date", "-id")
+    # The ssh key is not needed to show or sign anything: don't decrypt it.
+    zones = Zone.objects.defer("ssh_private_key")
+    return qs.prefetch_related(Prefetch("zone", queryset=zones)).order_by(
+        "-recording_date", "-id"
+    )

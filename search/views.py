@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from storage.links import video_link
 from storage.models import Video
+from zones.models import Zone
 
 from .auth import api_token_user, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
@@ -78,7 +79,11 @@ def _search(request: HttpRequest, *, page_size: int, via_api: bool = False):
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     form, found = _search(request, page_size=PAGE_SIZE)
-    context = {"form": form, "searched": found is not None}
+    context = {
+        "form": form,
+        "searched": found is not None,
+        "zone_names": Zone.objects.order_by("name").values_list("name", flat=True),
+    }
     if found:
         page, rows = found
         query = request.GET.copy()
