@@ -52,6 +52,4 @@ def video_search(*, filters: VideoFilters) -> QuerySet[Video]:
         qs = qs.filter(zone=filters.zone)
     # The ssh key is not needed to show or sign anything: don't decrypt it.
     zones = Zone.objects.defer("ssh_private_key")
-    return qs.prefetch_related(Prefetch("zone", queryset=zones)).order_by(
-        "-recording_date", "-id"
-    )
+    return qs.prefetch_related(Prefetch("zone", queryset=zones)).order_by("-recording_date", "-id")

@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from storage.links import video_link
 from storage.models import Video
-from zones.models import Zone
+from zones.selectors import zone_names
 
 from .auth import api_token_user, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
@@ -26,6 +27,29 @@ from .services import access_search_record, access_video_record, legal_hold_chan
 
 PAGE_SIZE = 20
 API_PAGE_SIZE = 100
+
+
+class ShortResultPaginator(Paginator):
+    """A paginator that spares the COUNT(*) when the first page is all there is.
+
+    Almost every search is one call's session id: a handful of rows. Reading one row more
+    than a page tells whether more exist; only then is a count needed.
+    """
+
+    _head: list | None = None
+
+    @cached_property
+    def count(self) -> int:
+        self._head = list(self.object_list[: self.per_page + 1])
+        if len(self._head) <= self.per_page:
+            return len(self._head)
+        return self.object_list.count()
+
+    def page(self, number):
+        number = self.validate_number(number)  # reads count, and so the first rows
+        if number == 1 and self._head is not None:
+            return self._get_page(self._head[: self.per_page], number, self)
+        return super().page(number)
 
 
 @dataclass
@@ -63,7 +87,8 @@ def _search(request: HttpRequest, *, page_size: int, via_api: bool = False):
     if filters.is_empty():
         form.add_error(None, _("Enter a session id, a project id or a date range."))
         return form, None
-    page = Paginator(video_search(filters=filters), page_size).get_page(request.GET.get("page"))
+    paginator = ShortResultPaginator(video_search(filters=filters), page_size)
+    page = paginator.get_page(request.GET.get("page"))
     rows = [ResultRow(video=v, play_url=video_link(video=v)) for v in page.object_list]
     access_search_record(
         request=request,
@@ -82,7 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "searched": found is not None,
-        "zone_names": Zone.objects.order_by("name").values_list("name", flat=True),
+        "zone_names": zone_names(),
     }
     if found:
         page, rows = found

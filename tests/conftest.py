@@ -23,3 +23,13 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Each test starts from a cold cache, as after a deploy: nothing leaks between tests.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import PROTECT, Count, QuerySet
 
 from . import ssh_keys
@@ -25,6 +26,22 @@ def zone_list(*, enabled: bool | None = None) -> QuerySet[Zone]:
     if enabled is not None:
         qs = qs.filter(enabled=enabled)
     return qs
+
+
+ZONE_NAMES_CACHE_SECONDS = 60
+
+
+def zone_names() -> list[str]:
+    """All zone names, sorted, for pickers on hot pages.
+
+    Kept in the cache for a minute: zones change a few times a year, the search page is
+    opened all day, and a new zone showing up in the list a minute late harms nobody.
+    """
+    return cache.get_or_set(
+        "zones:names",
+        lambda: list(Zone.objects.order_by("name").values_list("name", flat=True)),
+        ZONE_NAMES_CACHE_SECONDS,
+    )
 
 
 def zone_key(*, zone: Zone) -> ssh_keys.SshKey:
