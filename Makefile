@@ -1,12 +1,20 @@
 # The README's two commands, plus a few helpers. The scripts do the work so that each step
 # can also be run by hand.
-.PHONY: run test lint format messages
+.PHONY: run test bench lint format messages
 
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh $(ARGS)
+
+# Benchmarks print their figures and, last, their ratio to an anchor measured in the same
+# run (bench/README.md). BENCH="search_scale" runs one; ARGS go to each.
+BENCH ?= search_scale serving
+bench:
+	scripts/install-deps.sh bench
+	scripts/services.sh
+	for b in $(BENCH); do echo "== $$b"; .venv/bin/python bench/$$b.py $(ARGS) || exit 1; done
 
 lint:
 	.venv/bin/ruff check .

@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(python3-venv pkg-config gcc libmariadb-dev libldap2-dev libsasl2-dev gettext ffmpeg)
-if [ "${1:-run}" = test ]; then
+if [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; then
   want+=(mariadb-server mariadb-client redis-server slapd ldap-utils nginx
          openssh-server openssh-client rsync chromium fonts-dejavu-core)
+fi
+
+if [ "${1:-run}" = bench ]; then
+  want+=(wrk)
 fi
 
 missing=()
@@ -27,7 +31,9 @@ fi
 
 venv=.venv
 req=requirements-dev.txt
-[ "${1:-run}" = test ] || req=requirements.txt
+if [ "${1:-run}" = run ]; then
+  req=requirements.txt
+fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
