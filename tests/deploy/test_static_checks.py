@@ -269,3 +269,21 @@ def test_stack_and_ci_agree_on_the_variables_the_deploy_provides(ci):
     documented = CI_FILE.read_text()
     for var in needed:
         assert var in deploy_vars or var in documented, f"{var} is provided nowhere"
+
+
+def test_every_variable_the_entrypoints_read_is_documented():
+    documented = {
+        line.partition("=")[0]
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    read = set()
+    for script in (REPO / "docker" / "app" / "entrypoint.sh",):
+        read |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)(?::?[-?=])", script.read_text()))
+    # Where the app and Python are: set by the image itself, only changed to run the
+    # entrypoint outside it (the tests do).
+    read -= {"APP_DIR", "PYTHON"}
+    # <NAME>_FILE is documented once, in the example's header, for every secret.
+    read = {name.removesuffix("_FILE") for name in read}
+    assert {"OPVIDEO_ZONE", "GUNICORN_BIND", "DATABASE_WAIT_TIMEOUT"} <= read
+    assert not read - documented, f"not in .env.example: {sorted(read - documented)}"
