@@ -4,6 +4,7 @@ printed or written into the stack file (idempotently), valid Compose either way;
 
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -85,6 +86,29 @@ def test_write_adds_a_site_to_the_stack_file_once(zone, tmp_path):
     assert moved.count("# >>> site orel-2") == 2  # one in services, one in secrets
     assert "/srv/opvideo/orel-2" not in moved
     assert load_yaml(stack)["services"]["rm_orel-2"]["volumes"][0]["target"] == "/data/orel-2"
+
+
+FILTER_ARGS = ("--zone", "orel-2", "--user", "1001:1001", "--write", "-")
+
+
+def test_write_dash_filters_the_stack_file_from_stdin_to_stdout(zone):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "render_stack_services", *FILTER_ARGS],
+        cwd=REPO,
+        input=STACK_FILE.read_text(),
+        env={**os.environ, **subprocess_db_env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    in_place = stack_file_update(
+        text=STACK_FILE.read_text(),
+        block=stack_services_render(zone=Zone.objects.get(pk=zone.pk), run_as="1001:1001"),
+    )
+    assert result.stdout == in_place
+    assert "nginx_orel-2:" in result.stdout
 
 
 def test_the_example_site_in_the_stack_file_is_the_commands_output():

@@ -3,8 +3,11 @@
 Prints opvideo_nginx_<zone> and opvideo_rm_<zone> (and the declaration of the zone's link
 secret) from the zone's row, ready to paste into docker-compose.yml, or puts them there
 itself with ``--write docker-compose.yml`` (an earlier block of the same zone is replaced).
+``--write -`` reads the stack file on stdin and prints the updated one, for when the command
+runs inside a container and the file is outside it.
 """
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -35,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--write",
             metavar="STACK_FILE",
-            help="update this stack file in place instead of printing",
+            help="update this stack file in place instead of printing ('-': stdin to stdout)",
         )
 
     def handle(self, *args, **options):
@@ -49,6 +52,9 @@ class Command(BaseCommand):
             )
             if not options["write"]:
                 self.stdout.write(block.document(), ending="")
+                return
+            if options["write"] == "-":
+                self.stdout.write(stack_file_update(text=sys.stdin.read(), block=block), ending="")
                 return
             path = Path(options["write"])
             try:
