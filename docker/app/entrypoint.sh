@@ -21,9 +21,9 @@ wait_for_database() {
   "$PYTHON" docker/app/dbtools.py wait --timeout "${DATABASE_WAIT_TIMEOUT:-60}"
 }
 
-# Workers and beat sign nothing (no sessions, no links), so they need not hold the web's
-# secret key: a storage host that is broken into does not get it. Settings insist on some
-# key, so a random one per start is given when none is configured.
+# Workers, beat and one-off commands sign nothing (no sessions, no links), so they need not
+# hold the web's secret key: a storage host that is broken into does not get it. Settings
+# insist on some key, so a random one per start is given when none is configured.
 ephemeral_secret_key() {
   if [ -z "${DJANGO_SECRET_KEY:-}" ] && [ -z "${DJANGO_SECRET_KEY_FILE:-}" ]; then
     DJANGO_SECRET_KEY=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')
@@ -83,6 +83,7 @@ case "$role" in
       "$@"
     ;;
   manage)
+    ephemeral_secret_key
     wait_for_database
     exec "$PYTHON" manage.py "$@"
     ;;

@@ -243,7 +243,12 @@ def test_beat_sends_what_the_database_schedules_to_the_zone_queue(migrated_datab
 
 
 def test_manage_runs_one_off_commands(migrated_database, tmp_path):
-    env = entrypoint_env(DATABASE_URL=database_url(migrated_database))
+    # As `docker run --env-file opvideo.env ... manage ...` runs it: no secret key given.
+    env = entrypoint_env(
+        DATABASE_URL=database_url(migrated_database),
+        DJANGO_SECRET_KEY="",
+        DJANGO_SECRET_KEY_FILE="",
+    )
     with entrypoint("manage", "showmigrations", "zones", env=env, log=tmp_path / "m.log") as run:
         assert run.proc.wait(timeout=120) == 0, run.output()
         assert "[X] 0001_initial" in run.output()
