@@ -34,10 +34,14 @@ def _env_secret(name: str, default: str) -> str:
 
 def detect_role() -> str:
     try:
-        argv = Path("/proc/1/cmdline").read_bytes().split(b"\0")
+        return role_of(Path("/proc/1/cmdline").read_bytes())
     except OSError:
         return "unknown"
-    words = {Path(a.decode(errors="replace")).name for a in argv if a}
+
+
+def role_of(cmdline: bytes) -> str:
+    """The role of a process from its NUL-separated command line."""
+    words = {Path(a.decode(errors="replace")).name for a in cmdline.split(b"\0") if a}
     if any(w.startswith("gunicorn") for w in words):
         return "web"
     if "celery" in words and "worker" in words:

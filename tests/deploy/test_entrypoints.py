@@ -3,12 +3,14 @@ Redis: the web role migrates and answers HTTP, a worker consumes exactly its zon
 beat starts with the database scheduler, and nothing but the web touches the schema."""
 
 import http.client
+import importlib.util
 import os
 import secrets
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -27,6 +29,14 @@ pytestmark = pytest.mark.slow
 
 ALLOWED_HOST = "opvideo.example.ru"
 HEALTHCHECK = REPO / "docker" / "app" / "healthcheck.py"
+
+
+def role_of_process(pid: int) -> str:
+    """What the image's healthcheck would take this process for, were it PID 1."""
+    spec = importlib.util.spec_from_file_location("opvideo_healthcheck", HEALTHCHECK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.role_of(Path(f"/proc/{pid}/cmdline").read_bytes())
 
 
 def http_get(port: int, path: str, *, https_proxy: bool = True) -> tuple[int, dict, bytes]:
@@ -124,6 +134,8 @@ def test_web_migrates_serves_pages_and_static_files(fresh_database, tmp_path):
         assert status == 301
         assert headers["Location"].startswith("https://")
 
+        # The entrypoint exec'd gunicorn (so it gets the signals), which the check recognises.
+        assert role_of_process(web.proc.pid) == "web"
         # The image's healthcheck passes with those settings.
         check = healthcheck("web", env)
         assert check.returncode == 0, check.stdout + check.stderr
@@ -183,6 +195,7 @@ def test_worker_consumes_its_zone_queue_only_and_never_migrates(fresh_database, 
             # Another zone's purge stays for that zone's worker.
             assert store.llen(f"zone.{other}") == 1
 
+            assert role_of_process(worker.proc.pid) == "worker"
             assert healthcheck("worker", env).returncode == 0
             other_env = {**env, "OPVIDEO_ZONE": other}
             unhealthy = healthcheck("worker", other_env)
@@ -232,6 +245,7 @@ def test_beat_sends_what_the_database_schedules_to_the_zone_queue(migrated_datab
         with entrypoint("beat", env=env, log=tmp_path / "beat.log") as beat:
             beat.wait_for_output("beat: Starting...")
             assert "django_celery_beat.schedulers.DatabaseScheduler" in beat.output()
+            assert role_of_process(beat.proc.pid) == "beat"
             deadline = time.monotonic() + 30
             while store.llen(f"zone.{zone}") == 0:
                 assert beat.proc.poll() is None, beat.output()
