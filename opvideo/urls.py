@@ -3,10 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from opvideo.health import healthz
+
 admin.site.site_header = "OPVideo"
 admin.site.site_title = "OPVideo"
 
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("storage.urls")),

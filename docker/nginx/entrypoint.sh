@@ -24,15 +24,16 @@ if [ "${#LINK_SECRET}" -lt 16 ]; then
 fi
 
 export ZONE PATH_DST LINK_SECRET
-export LISTEN_PORT=${LISTEN_PORT:-8080}
-export SERVER_NAME=${SERVER_NAME:-_}
-export ACCESS_LOG=${ACCESS_LOG:-/dev/stdout}
-export ERROR_LOG=${ERROR_LOG:-stderr}
-export PID_FILE=${PID_FILE:-/tmp/opvideo-nginx.pid}
-export TEMP_DIR=${TEMP_DIR:-/tmp/opvideo-nginx}
-export MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
+export LISTEN_PORT="${LISTEN_PORT:-8080}"
+export SERVER_NAME="${SERVER_NAME:-_}"
+export ACCESS_LOG="${ACCESS_LOG:-/dev/stdout}"
+export ERROR_LOG="${ERROR_LOG:-stderr}"
+export PID_FILE="${PID_FILE:-/tmp/opvideo-nginx.pid}"
+export TEMP_DIR="${TEMP_DIR:-/tmp/opvideo-nginx}"
+export MIME_TYPES="${MIME_TYPES:-/etc/nginx/mime.types}"
 
 # Substitute exactly the placeholders the template has, so nginx's own $variables survive.
+# shellcheck disable=SC2016  # the pattern matches a literal ${NAME}, nothing to expand
 placeholders=$(grep -o '\${[A-Z][A-Z0-9_]*}' "$TEMPLATE" | sort -u | tr '\n' ' ')
 for p in $placeholders; do
   name=${p#??}; name=${name%?}
