@@ -7,8 +7,6 @@ shown again with errors, so a key cannot end up in a page, a browser cache or a 
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import NOT_PROVIDED, Value
@@ -91,25 +89,6 @@ class ZoneAdminForm(forms.ModelForm):
                 form_field.initial = db_default.value
             elif db_default is not NOT_PROVIDED and not hasattr(db_default, "resolve_expression"):
                 form_field.initial = db_default
-
-    def clean_file_name_pattern(self) -> str:
-        pattern = self.cleaned_data.get("file_name_pattern", "")
-        if not pattern:
-            return pattern
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise ValidationError(
-                _("This is not a valid regular expression: %(error)s"),
-                code="invalid_regex",
-                params={"error": str(exc)},
-            ) from exc
-        if not compiled.groupindex:
-            raise ValidationError(
-                _("The expression must name its groups, for example (?P<session_id>…)."),
-                code="no_named_groups",
-            )
-        return pattern
 
     def clean(self):
         cleaned = super().clean()
