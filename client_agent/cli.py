@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 COMMANDS = {
     "run": "the service: a cycle every interval, until stopped",
     "once": "one cycle now; the exit status says whether it succeeded",
-    "status": "zone, its settings, waiting and unreadable recordings, last success and error",
+    "status": "zone, its settings, recordings waiting and left in place, last success and error",
     "check": "database, zone, key, PATH_SRC, tools and the ssh login to storage",
 }
 

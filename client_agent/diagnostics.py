@@ -122,7 +122,7 @@ def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> St
                 f"{len(scan.settling)} still being written)",
             )
             report.add(
-                "unreadable names",
+                "left in place",
                 str(len(scan.unparseable)),
                 [f"{item.name}: {item.reason}" for item in scan.unparseable],
             )
@@ -184,7 +184,7 @@ def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> Che
         connections.close_all()
     _check_path_src(report, Path(zone.path_src))
     _check_tools(report)
-    with StorageLink(zone=zone, config=config) as link:
+    with StorageLink(zone=zone, config=config, for_check=True) as link:
         accepted, detail = link.probe()
     if accepted and "does not look confined" in detail:
         report.add(WARN, "storage", detail)

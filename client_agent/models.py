@@ -37,10 +37,13 @@ class Workstation(models.Model):
         help_text=_("Recordings on the workstation that have not been delivered yet."),
     )
     unparseable_count = models.PositiveIntegerField(
-        _("unreadable names"),
+        _("left in place"),
         default=0,
         db_column="UNPARSEABLE",
-        help_text=_("Recordings whose names the zone's file name pattern does not read."),
+        help_text=_(
+            "Recordings the client cannot send as they are: the zone's file name pattern "
+            "does not read their names, or their time is in the future."
+        ),
     )
     delivered_count = models.PositiveIntegerField(
         _("delivered in the last cycle"), default=0, db_column="DELIVERED"

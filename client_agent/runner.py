@@ -58,7 +58,7 @@ def instance_lock(*, path: Path, mode: str) -> Iterator[None]:
         except OSError as exc:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "pid unknown"
+            holder = _lock_holder(fd)
             raise AlreadyRunning(
                 f"another opvideo client is already running ({holder}, lock {path}); this one "
                 "exits. Use `service opvideo stop` first to run a cycle by hand."
@@ -68,6 +68,17 @@ def instance_lock(*, path: Path, mode: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _lock_holder(fd: int) -> str:
+    """What the holder wrote into the lock file; it writes just after locking, so a look in
+    that instant finds the file empty: look again for a moment before giving up."""
+    for _attempt in range(20):
+        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.05)
+    return "pid unknown"
 
 
 def cycle_offset(*, workstation: str, interval: float) -> float:

@@ -38,6 +38,10 @@ CLIENT_ZONE_FIELDS = (
     "retention_days",
 )
 
+# A file modified this far in the future was not written by this clock: the clock was wrong
+# then or is wrong now, and neither "finished" nor the recording date can be trusted.
+FUTURE_TOLERANCE_SECONDS = 300
+
 # Names a recorder or an editor uses while a file is not finished: never ours to send.
 _TEMPORARY_PREFIXES = (".", "~", "#")
 _TEMPORARY_SUFFIXES = ("~", ".tmp", ".part", ".partial")
@@ -88,7 +92,8 @@ def recordings_scan(
     settle_seconds: float,
     now: float,
 ) -> Scan:
-    """The recordings in ``directory``: finished ones, ones still being written, bad names.
+    """The recordings in ``directory``: finished ones, ones still being written, and ones left
+    in place (a name the pattern cannot read, a time in the future).
 
     Finished means not modified for ``settle_seconds``; ``recordings_recheck`` then makes
     sure they are not growing either. Only regular files directly in the directory with the
@@ -115,6 +120,14 @@ def recordings_scan(
             except FileNotFoundError:
                 continue
             if not stat.S_ISREG(info.st_mode):
+                continue
+            if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
+                scan.unparseable.append(
+                    Unparseable(
+                        name=_printable(name),
+                        reason="modified in the future; is this workstation's clock right?",
+                    )
+                )
                 continue
             if now - info.st_mtime < settle_seconds:
                 scan.settling.append(name)

@@ -32,6 +32,7 @@ from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 from storage.registration import NewRecording, video_register_batch
+from zones import ssh_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.fields import FieldDecryptionError
 from zones.models import Zone
@@ -80,7 +81,7 @@ class CycleReport:
         state = "ok" if self.ok else "FAILED"
         return (
             f"cycle {state}: zone {self.zone_name or '?'}, {len(self.delivered)} delivered, "
-            f"{self.waiting} waiting, {len(self.unparseable)} with unreadable names"
+            f"{self.waiting} waiting, {len(self.unparseable)} left in place"
         )
 
 
@@ -117,7 +118,14 @@ def _zone_load(
         return None
     try:
         zone = zone_for_client(name=report.zone_name)
-        zone.ssh_private_key  # noqa: B018 - decrypt now, while the failure is still clear
+        # Decrypt and parse the key now, while the failure can still be named precisely.
+        ssh_keys.key_load(private_key=zone.ssh_private_key)
+    except ValidationError as exc:
+        report.fail(
+            f"zone {report.zone_name}: the ssh key in CONFIG is not usable "
+            f"({' '.join(exc.messages)}); generate or paste a new one in the admin"
+        )
+        return None
     except Zone.DoesNotExist:
         report.fail(
             f"zone {report.zone_name!r} has no row in CONFIG: add it in the admin (or set "
@@ -164,8 +172,7 @@ def _deliver(
     report.unparseable = scan.unparseable
     if scan.unparseable:
         log.warning(
-            "%d recording(s) in %s have names the zone's file name pattern cannot read; they "
-            "stay where they are: %s",
+            "%d recording(s) in %s cannot be sent as they are and stay where they are: %s",
             len(scan.unparseable),
             directory,
             "; ".join(f"{u.name} ({u.reason})" for u in scan.unparseable[:NAMES_SHOWN]),

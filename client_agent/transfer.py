@@ -44,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zones import ssh_keys
 from zones.models import Zone
 
 from .conf import AgentConfig
@@ -51,7 +52,11 @@ from .logs import RSYNC_LOGGER
 
 log = logging.getLogger(RSYNC_LOGGER)
 
+# A cycle's key directory, and the one of a `check`, which runs beside a cycle without the
+# lock: a cycle removes leftovers of killed cycles at once, a check's only once stale.
 KEY_DIR_PREFIX = "key-"
+CHECK_KEY_DIR_PREFIX = "check-"
+STALE_CHECK_SECONDS = 3600
 _SEND_PREFIX = "opvideo-send: "
 _EXISTS = re.compile(r"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
 
@@ -165,23 +170,31 @@ class StorageLink:
         zone: Zone,
         config: AgentConfig,
         sleep: Callable[[float], None] = time.sleep,
+        for_check: bool = False,
     ) -> None:
         self.zone = zone
         self.config = config
         self.sleep = sleep
+        # A cycle holds the instance lock, so no other cycle's key can be in the directory.
+        self.for_check = for_check
         self._key_dir: Path | None = None
 
     # --- key lifetime -----------------------------------------------------------------------
 
     def __enter__(self) -> StorageLink:
-        key_dirs_clean(key_dir=self.config.key_dir)
+        # Parse before writing: the one format ssh reads, whatever an old row holds (CRLF, no
+        # final newline, PEM), and a refusal that says what is wrong with the key.
+        key_text = ssh_keys.key_load(private_key=self.zone.ssh_private_key).private_openssh
+        if not self.for_check:
+            key_dirs_clean(key_dir=self.config.key_dir)
         self.config.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._key_dir = Path(tempfile.mkdtemp(prefix=KEY_DIR_PREFIX, dir=self.config.key_dir))
+        prefix = CHECK_KEY_DIR_PREFIX if self.for_check else KEY_DIR_PREFIX
+        self._key_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.config.key_dir))
         try:
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as key_file:
-                key_file.write(self.zone.ssh_private_key)
+                key_file.write(key_text)
         except BaseException:
             shutil.rmtree(self._key_dir, ignore_errors=True)
             raise
@@ -355,7 +368,21 @@ class StorageLink:
 
     def _run(self, command: list[str], *, what: str) -> RsyncRun:
         log.info("%s: %s", what, shlex.join(command))
-        completed = subprocess.run(  # noqa: S603 - a fixed program with our own arguments
+        try:
+            completed = self._spawn(command)
+        except OSError as exc:  # rsync or ssh not installed, or not executable
+            log.error("%s: cannot run %s: %s", what, command[0], exc.strerror or exc)
+            return RsyncRun(returncode=127, output=f"cannot run {command[0]}: {exc}")
+        output = completed.stdout.decode("utf-8", "backslashreplace")
+        for line in output.splitlines():
+            if line.strip():
+                log.info("%s: %s", what, line)
+        log.info("%s: exit code %d", what, completed.returncode)
+        return RsyncRun(returncode=completed.returncode, output=output)
+
+    @staticmethod
+    def _spawn(command: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603 - a fixed program with our own arguments
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -365,19 +392,20 @@ class StorageLink:
             preexec_fn=_die_with_parent,
             check=False,
         )
-        output = completed.stdout.decode("utf-8", "backslashreplace")
-        for line in output.splitlines():
-            if line.strip():
-                log.info("%s: %s", what, line)
-        log.info("%s: exit code %d", what, completed.returncode)
-        return RsyncRun(returncode=completed.returncode, output=output)
 
 
 def key_dirs_clean(*, key_dir: Path) -> None:
     """Remove key directories a killed client left behind (the caller holds the lock)."""
+    now = time.time()
     with contextlib.suppress(FileNotFoundError):
         for entry in key_dir.iterdir():
-            if entry.name.startswith(KEY_DIR_PREFIX) and entry.is_dir() and not entry.is_symlink():
+            if not entry.is_dir() or entry.is_symlink():
+                continue
+            stale_check = (
+                entry.name.startswith(CHECK_KEY_DIR_PREFIX)
+                and now - entry.stat().st_mtime > STALE_CHECK_SECONDS
+            )
+            if entry.name.startswith(KEY_DIR_PREFIX) or stale_check:
                 shutil.rmtree(entry, ignore_errors=True)
 
 

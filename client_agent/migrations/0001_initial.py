@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('last_seen', models.DateTimeField(db_column='LAST_SEEN', db_index=True, verbose_name='last seen')),
                 ('last_success', models.DateTimeField(blank=True, db_column='LAST_SUCCESS', null=True, verbose_name='last success')),
                 ('pending_count', models.PositiveIntegerField(db_column='PENDING', default=0, help_text='Recordings on the workstation that have not been delivered yet.', verbose_name='waiting to be sent')),
-                ('unparseable_count', models.PositiveIntegerField(db_column='UNPARSEABLE', default=0, help_text="Recordings whose names the zone's file name pattern does not read.", verbose_name='unreadable names')),
+                ('unparseable_count', models.PositiveIntegerField(db_column='UNPARSEABLE', default=0, help_text="Recordings the client cannot send as they are: the zone's file name pattern does not read their names, or their time is in the future.", verbose_name='left in place')),
                 ('delivered_count', models.PositiveIntegerField(db_column='DELIVERED', default=0, verbose_name='delivered in the last cycle')),
                 ('last_error', models.TextField(blank=True, db_column='LAST_ERROR', default='', verbose_name='last error')),
                 ('version', models.CharField(blank=True, db_column='VERSION', default='', max_length=40, verbose_name='client version')),

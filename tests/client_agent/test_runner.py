@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from pathlib import Path
@@ -154,6 +155,9 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
     stale.mkdir(parents=True)
     (stale / "id").write_text("old key")
     the_zone = zone()
+    # As an old row may hold it: CRLF line ends, no final newline. ssh gets one clean format.
+    the_zone.ssh_private_key = the_zone.ssh_private_key.strip().replace("\n", "\r\n")
+    fingerprint = ssh_keys.key_load(private_key=the_zone.ssh_private_key).fingerprint
 
     with (
         pytest.raises(RuntimeError, match="boom"),
@@ -161,7 +165,9 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
     ):
         assert not stale.exists()  # cleaned before a new session starts
         key = link.key_path
-        assert key.read_text() == the_zone.ssh_private_key
+        text = key.read_text()
+        assert "\r" not in text and text.endswith("-----END OPENSSH PRIVATE KEY-----\n")
+        assert ssh_keys.key_load(private_key=text).fingerprint == fingerprint
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
         command = link.rsync_command(list_file=key.parent / "list", dry_run=False)
@@ -176,9 +182,12 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
     assert list(config.key_dir.iterdir()) == []
 
 
-def test_key_dirs_clean_leaves_other_files(tmp_path):
+def test_key_dirs_clean_leaves_other_files_and_a_running_check(tmp_path):
     (tmp_path / "key-x").mkdir()
     (tmp_path / "other").mkdir()
+    (tmp_path / "check-running").mkdir()
+    (tmp_path / "check-killed").mkdir()
+    os.utime(tmp_path / "check-killed", (0, 0))
     key_dirs_clean(key_dir=tmp_path)
     key_dirs_clean(key_dir=tmp_path / "missing")
-    assert [p.name for p in tmp_path.iterdir()] == ["other"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check-running", "other"]
