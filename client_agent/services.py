@@ -98,6 +98,11 @@ def cycle_run(
         zone = _zone_load(config=config, report=report, resolver=resolver)
         if zone is not None:
             _deliver(zone=zone, config=config, report=report, sleep=sleep)
+    except Exception as exc:
+        # A bug or something unforeseen (a full disk, a permission): the files are where
+        # they were; record it like any failure so the heartbeat shows it.
+        log.exception("the cycle failed unexpectedly")
+        report.errors.append(f"unexpected error: {exc!r} (traceback in the log)")
     finally:
         connections.close_all()
     heartbeat_record(report=report)

@@ -3,6 +3,8 @@ the override, and the heartbeat and state a cycle leaves whatever happened."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from client_agent.conf import AgentConfig
@@ -82,3 +84,17 @@ def test_an_unusable_key_is_named(config, zones):
     report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
     assert len(report.errors) == 1
     assert "the ssh key in CONFIG is not usable" in report.errors[0]
+
+
+def test_an_unforeseen_failure_is_recorded_like_any_other(config, zones, tmp_path):
+    recording = tmp_path / "kursk" / "node_0_domain_0_nauss_0_1_2.mp4"
+    recording.write_bytes(b"x")
+    os.utime(recording, (0, 0))
+    (tmp_path / "run").write_text("a file where the key directory should be")
+
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+
+    assert not report.ok
+    assert report.errors[0].startswith("unexpected error: NotADirectoryError")
+    assert recording.exists()
+    assert "unexpected error" in Workstation.objects.get(host="op101").last_error
