@@ -260,6 +260,9 @@ class StorageLink:
             "--chmod=D0755,F0644",
             # Storage file systems may keep coarser times than the workstation's.
             "--modify-window=1",
+            # rrsync -no-overwrite forces it on the server anyway; asking for it too keeps
+            # "never replace a stored recording" true even behind a hand-made key line.
+            "--ignore-existing",
             f"--files-from={list_file}",
             "--from0",
             f"--bwlimit={self.zone.speed_kbps}",
@@ -284,26 +287,32 @@ class StorageLink:
         Returns None when rsync reported success, else the last failure. Either way the
         caller asks ``verify`` what actually arrived.
         """
-        list_file = self._list_file(names)
+        command = self.rsync_command(list_file=self._list_file(names), dry_run=False)
+        _ran, failure = self._run_with_retries(command, what="send")
+        return failure
+
+    def _run_with_retries(
+        self, command: list[str], *, what: str
+    ) -> tuple[RsyncRun, Failure | None]:
         failure = None
         for attempt in range(max(1, self.config.retry_attempts)):
             if attempt:
                 pause = self.config.retry_delay * 2 ** (attempt - 1) * random.uniform(0.75, 1.25)  # noqa: S311
-                log.info("retrying in %.0f s (attempt %d)", pause, attempt + 1)
+                log.info("%s: retrying in %.0f s (attempt %d)", what, pause, attempt + 1)
                 self.sleep(pause)
-            run = self._run(self.rsync_command(list_file=list_file, dry_run=False), what="send")
+            run = self._run(command, what=what)
             if run.ok:
-                return None
+                return run, None
             failure = failure_classify(run=run, zone=self.zone, known_hosts=self.config.known_hosts)
-            log.error("%s", failure.reason)
+            log.error("%s: %s", what, failure.reason)
             if not failure.retryable:
                 break
-        return failure
+        return run, failure
 
     def verify(self, *, names: Sequence[str]) -> Verification:
         """Ask the server, without sending anything, which of ``names`` it holds intact."""
-        list_file = self._list_file(names)
-        run = self._run(self.rsync_command(list_file=list_file, dry_run=True), what="verify")
+        command = self.rsync_command(list_file=self._list_file(names), dry_run=True)
+        run, _failure = self._run_with_retries(command, what="verify")
         wanted = set(names)
         result = Verification()
         states: dict[str, str] = {}
@@ -318,7 +327,6 @@ class StorageLink:
             result.failure = failure_classify(
                 run=run, zone=self.zone, known_hosts=self.config.known_hosts
             )
-            log.error("could not verify what arrived: %s", result.failure.reason)
             result.missing = list(names)
             return result
         for name in names:

@@ -340,3 +340,20 @@ def test_an_unusable_configuration_is_one_line_and_exit_status_2(host):
 
     host.config_file.write_text("DATABASE_URL mysql://x\n")
     assert "line 1: expected NAME=value" in host.run("check").stderr
+
+
+def test_a_different_file_already_stored_under_the_name_is_never_replaced(host, storage):
+    recording = host.record(1)
+    squatter = storage.dst / "op101" / recording.name
+    squatter.parent.mkdir()
+    squatter.write_bytes(b"another recording")
+    fine = host.record(2)
+
+    result = host.run("once")
+
+    assert result.returncode == 1
+    assert f"op101/{recording.name} on storage is a different file" in result.stdout
+    assert squatter.read_bytes() == b"another recording"  # not overwritten
+    assert recording.exists()  # and the local one is kept
+    assert not fine.exists()  # the rest of the batch went through
+    assert list(Video.objects.values_list("file_name", flat=True)) == [f"op101/{fine.name}"]
