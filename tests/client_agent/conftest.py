@@ -271,6 +271,17 @@ def wait_for(predicate, *, what: str, timeout: float = 60, proc: subprocess.Pope
         time.sleep(0.05)
 
 
+def db_connections_of(user: str) -> int:
+    """Connections MariaDB has open for ``user`` right now."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", [user]
+        )
+        return cursor.fetchone()[0]
+
+
 def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     os.killpg(proc.pid, sig)
     proc.wait(timeout=30)

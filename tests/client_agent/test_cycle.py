@@ -16,7 +16,7 @@ from django.utils import timezone
 from client_agent.models import Workstation
 from search.selectors import VideoFilters, video_search
 from storage.models import Video
-from tests.client_agent.conftest import PROJECT_ID, kill_group, wait_for
+from tests.client_agent.conftest import PROJECT_ID, db_connections_of, kill_group, wait_for
 from tests.factories import session_id
 from tests.services.tcp_proxy import tcp_proxy
 from zones.models import Zone
@@ -183,12 +183,15 @@ def test_database_down_after_the_transfer_keeps_the_copies_and_registers_next_cy
 
 
 def test_killed_mid_transfer_the_next_cycle_completes_the_file(host, storage):
+    assert db_connections_of(host.account.user) == 0
     Zone.objects.filter(pk=storage.zone.pk).update(speed_kbps=200)
     recording = host.record(1, size=3_000_000)
     original = hashlib.sha256(recording.read_bytes()).hexdigest()
 
     client = host.popen("once")
     wait_for(_transfer_in_progress(storage), what="the transfer", proc=client)
+    # No database connection is held while it sends (thousands of workstations do this).
+    assert db_connections_of(host.account.user) == 0
     # While it works, the key is a 0600 file in a 0700 directory of its own.
     (session,) = host.key_dir.iterdir()
     assert stat.S_IMODE(session.stat().st_mode) == 0o700

@@ -7,6 +7,7 @@ import MySQLdb
 import pytest
 
 from client_agent.grants import client_grants
+from tests.client_agent.conftest import db_connections_of
 from tests.factories import make_zone
 from tests.helpers import REPO, manage
 
@@ -67,3 +68,8 @@ def test_the_client_user_may_not(as_client, statement):
     with pytest.raises(DENIED) as info:
         as_client.execute(statement)
     assert "denied" in str(info.value).lower()
+
+
+def test_the_processlist_shows_the_client_users_connections(as_client, client_account):
+    # What test_cycle relies on to show the client holds no connection while it sends.
+    assert db_connections_of(client_account.user) == 1
