@@ -15,7 +15,7 @@ import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -116,10 +116,16 @@ def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> St
         except (OSError, ValidationError) as exc:
             report.add("waiting", f"cannot look: {exc}")
         else:
+            oldest = []
+            if scan.ready:
+                first = scan.ready[0]
+                modified = datetime.fromtimestamp(first.mtime_ns / 1e9, tz=UTC)
+                oldest = [f"oldest finished: {first.name}, modified {_local(modified.isoformat())}"]
             report.add(
                 "waiting",
                 f"{len(scan.ready) + len(scan.settling)} ({len(scan.ready)} finished, "
                 f"{len(scan.settling)} still being written)",
+                oldest,
             )
             report.add(
                 "left in place",

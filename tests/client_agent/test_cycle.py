@@ -88,6 +88,7 @@ def test_unfinished_and_unreadable_recordings_stay_and_are_reported(host, storag
 
     assert status.returncode == 0, status.stderr
     assert "waiting:" in status.stdout and "1 still being written" in status.stdout
+    assert "oldest finished" not in status.stdout  # the finished one is gone
     assert re.search(r"^left in place: +1$", status.stdout, re.MULTILINE), status.stdout
     assert "notes from the call.mp4" in status.stdout
     assert ".2026-11-27" not in status.stdout and ".part" not in status.stdout
@@ -360,3 +361,16 @@ def test_a_different_file_already_stored_under_the_name_is_never_replaced(host, 
     assert recording.exists()  # and the local one is kept
     assert not fine.exists()  # the rest of the batch went through
     assert list(Video.objects.values_list("file_name", flat=True)) == [f"op101/{fine.name}"]
+
+
+def test_status_names_the_oldest_finished_recording(host, storage):
+    host.record(2, age=600)
+    oldest = host.record(1, age=7200)
+    storage.server.stop()
+    host.run("once")
+
+    status = host.run("status")
+
+    assert "2 (2 finished, 0 still being written)" in status.stdout
+    assert f"oldest finished: {oldest.name}, modified " in status.stdout
+    assert "last error:" in status.stdout and "Connection refused" in status.stdout
