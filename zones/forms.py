@@ -10,9 +10,11 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import NOT_PROVIDED, Value
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import ssh_keys
+from .file_names import DEFAULT_FILE_NAME_PATTERN
 from .models import Zone
 from .services import KeyAction
 
@@ -78,6 +80,15 @@ class ZoneAdminForm(forms.ModelForm):
             self._initial_from_db_defaults()
         else:
             self.fields["key_action"].initial = KeyAction.KEEP
+        # The admin marks help texts safe: the pattern's "<" must be escaped here.
+        self.fields["file_name_pattern"].help_text = format_html(
+            "{}<br><code>{}</code>",
+            _(
+                "A regular expression searched in each recording's file name, with the groups "
+                "session_id (required) and project_id (optional). Empty: the standard one,"
+            ),
+            DEFAULT_FILE_NAME_PATTERN,
+        )
 
     def _initial_from_db_defaults(self) -> None:
         """Show the database defaults on the add page: Django forms only know ``default``."""
