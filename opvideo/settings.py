@@ -219,6 +219,11 @@ VIDEO_LINK_TTL = env.int("VIDEO_LINK_TTL", default=4 * 3600)
 # ``make run``: production streams through each zone's nginx.
 OPVIDEO_EMBEDDED_MEDIA = env.bool("OPVIDEO_EMBEDDED_MEDIA", default=False)
 
+# --- Workstations ---------------------------------------------------------------------------
+# Hours without a heartbeat, or without a successful cycle, after which the admin lists a
+# workstation as needing attention (clients run hourly, so 3 means two missed cycles).
+OPVIDEO_WORKSTATION_QUIET_HOURS = env.float("OPVIDEO_WORKSTATION_QUIET_HOURS", default=3)
+
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_SERIALIZER = "json"

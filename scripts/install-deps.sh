@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 want=(python3-venv pkg-config gcc libmariadb-dev libldap2-dev libsasl2-dev gettext ffmpeg)
 if [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; then
   want+=(mariadb-server mariadb-client redis-server slapd ldap-utils nginx
-         openssh-server openssh-client rsync chromium fonts-dejavu-core)
+         openssh-server openssh-client rsync chromium fonts-dejavu-core
+         systemd logrotate util-linux)
 fi
 
 if [ "${1:-run}" = bench ]; then

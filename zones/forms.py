@@ -7,14 +7,14 @@ shown again with errors, so a key cannot end up in a page, a browser cache or a 
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import NOT_PROVIDED, Value
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import ssh_keys
+from .file_names import DEFAULT_FILE_NAME_PATTERN
 from .models import Zone
 from .services import KeyAction
 
@@ -80,6 +80,15 @@ class ZoneAdminForm(forms.ModelForm):
             self._initial_from_db_defaults()
         else:
             self.fields["key_action"].initial = KeyAction.KEEP
+        # The admin marks help texts safe: the pattern's "<" must be escaped here.
+        self.fields["file_name_pattern"].help_text = format_html(
+            "{}<br><code>{}</code>",
+            _(
+                "A regular expression searched in each recording's file name, with the groups "
+                "session_id (required) and project_id (optional). Empty: the standard one,"
+            ),
+            DEFAULT_FILE_NAME_PATTERN,
+        )
 
     def _initial_from_db_defaults(self) -> None:
         """Show the database defaults on the add page: Django forms only know ``default``."""
@@ -91,25 +100,6 @@ class ZoneAdminForm(forms.ModelForm):
                 form_field.initial = db_default.value
             elif db_default is not NOT_PROVIDED and not hasattr(db_default, "resolve_expression"):
                 form_field.initial = db_default
-
-    def clean_file_name_pattern(self) -> str:
-        pattern = self.cleaned_data.get("file_name_pattern", "")
-        if not pattern:
-            return pattern
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise ValidationError(
-                _("This is not a valid regular expression: %(error)s"),
-                code="invalid_regex",
-                params={"error": str(exc)},
-            ) from exc
-        if not compiled.groupindex:
-            raise ValidationError(
-                _("The expression must name its groups, for example (?P<session_id>…)."),
-                code="no_named_groups",
-            )
-        return pattern
 
     def clean(self):
         cleaned = super().clean()

@@ -5,12 +5,14 @@ columns the new system adds all carry database-level defaults, so an INSERT writ
 way (naming only the seed's columns) still succeeds.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
+from .file_names import file_name_pattern_check
 from .validators import (
     absolute_path_validator,
     extension_validator,
@@ -137,3 +139,11 @@ class Zone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Here rather than as a field validator, so the migrations do not change: every
+        # full_clean() (the services, the admin form) checks the pattern the workstations use.
+        try:
+            file_name_pattern_check(self.file_name_pattern)
+        except ValidationError as exc:
+            raise ValidationError({"file_name_pattern": exc}) from exc

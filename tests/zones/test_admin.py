@@ -101,6 +101,8 @@ def saved_zone(client, data: dict) -> Zone:
         ("file_extension", "mpeg4x"),
         ("file_name_pattern", "(unclosed"),
         ("file_name_pattern", r"\d+"),
+        ("file_name_pattern", r"(?P<project_id>\w{32})"),  # no session_id
+        ("file_name_pattern", r"(?P<sessionid>\d+)"),  # misspelt
         ("retention_days", "0"),
         ("retention_days", "3651"),
         ("public_scheme", "ftp"),
@@ -389,3 +391,11 @@ def test_a_service_refusal_lands_on_the_form_fields(rf, form_data):
     assert form.errors["name"] == ["taken"]
     assert form.errors["private_key"] == ["bad key"]
     assert form.non_field_errors() == ["elsewhere"]
+
+
+def test_the_pattern_field_shows_the_standard_pattern_escaped(admin_client):
+    from zones.file_names import DEFAULT_FILE_NAME_PATTERN
+
+    page = admin_client.get(ADD_URL).content.decode()
+    assert f"<code>{escape(DEFAULT_FILE_NAME_PATTERN)}</code>" in page
+    assert "(?P<session_id>" not in page  # never raw markup

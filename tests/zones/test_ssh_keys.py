@@ -1,14 +1,13 @@
 """zones.ssh_keys against OpenSSH itself: ssh-keygen is the reference for every derived value."""
 
 import getpass
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.services import sshd
 from tests.zones.conftest import (
     keygen_file,
     keygen_fingerprint,
@@ -214,56 +213,15 @@ def test_zone_name_cannot_break_the_line():
 # --- the line, installed on a real sshd -----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def confined_sshd(tmp_path):
     """An sshd on a loopback port whose only key is a zone's, installed with our line."""
-    try:
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
-    except PermissionError:
-        pytest.skip("sshd needs /run/sshd, which only root can create")
-    dst = tmp_path / "dst"
-    dst.mkdir()
-    zone = Zone(name="kursk", path_dst=str(dst), ssh_private_key=ssh_keys.key_generate())
-    (tmp_path / "authorized_keys").write_text(ssh_keys.authorized_keys_line(zone=zone) + "\n")
-    keygen_file(tmp_path, "host_key", key_type="ed25519")
-    port = _free_port()
-    config = tmp_path / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {tmp_path}/host_key\n"
-        f"AuthorizedKeysFile {tmp_path}/authorized_keys\nPidFile {tmp_path}/sshd.pid\n"
-        "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\n"
-    )
-    server = subprocess.Popen(
-        ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "sshd did not start"
-                time.sleep(0.1)
+    with sshd.confined_sshd(workdir=tmp_path / "sshd") as server:
+        zone = Zone(name="kursk", path_dst=str(server.dst), ssh_private_key=ssh_keys.key_generate())
+        server.install(zone=zone)
         identity = write_private(tmp_path, "zone_key", zone.ssh_private_key)
-        ssh = (
-            f"ssh -i {identity} -p {port} -o BatchMode=yes -o IdentitiesOnly=yes "
-            "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-        )
-        yield ssh, dst, tmp_path
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+        ssh = " ".join(["ssh", *server.ssh_options(identity=identity)])
+        yield ssh, server.dst, tmp_path
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:

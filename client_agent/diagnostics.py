@@ -1,0 +1,237 @@
+"""What ``status`` and ``check`` report: read-only looks at the client's world, each step's
+failure turned into a line an admin can act on rather than a traceback.
+
+``status`` answers "what is this workstation doing": its zone and the zone's settings as the
+client reads them, what is waiting, which names it cannot read, the last success and error.
+``check`` answers "can it work": configuration, database, zone, key, PATH_SRC, the tools,
+and an ssh login to the storage server with the zone's key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, connections
+from django.utils import timezone
+
+from zones.detection import Resolver, ZoneNotDetected, zone_detect
+from zones.fields import FieldDecryptionError
+from zones.models import Zone
+from zones.selectors import zone_key
+
+from .conf import AgentConfig
+from .selectors import agent_state_read, recordings_scan, zone_for_client
+from .transfer import StorageLink
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+
+
+@dataclass
+class StatusReport:
+    lines: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+    def add(self, label: str, value: str, details: list[str] | None = None) -> None:
+        self.lines.append((label, value, details or []))
+
+    def text(self) -> str:
+        width = max((len(label) for label, _value, _details in self.lines), default=0) + 1
+        out = []
+        for label, value, details in self.lines:
+            out.append(f"{label + ':':<{width}} {value}")
+            out += [f"  {detail}" for detail in details]
+        return "\n".join(out)
+
+
+@dataclass
+class CheckReport:
+    results: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add(self, verdict: str, what: str, detail: str) -> None:
+        self.results.append((verdict, what, detail))
+
+    @property
+    def ok(self) -> bool:
+        return all(verdict != FAIL for verdict, _what, _detail in self.results)
+
+    def text(self) -> str:
+        width = max((len(what) for _v, what, _d in self.results), default=0)
+        return "\n".join(
+            f"{verdict:<4} {what:<{width}}  {detail}" for verdict, what, detail in self.results
+        )
+
+
+def _zone_source(config: AgentConfig) -> str:
+    return "OPVIDEO_ZONE in db.conf" if config.zone_override else f"found from {config.zone_host}"
+
+
+def _zone_settings(zone: Zone) -> str:
+    pattern = "custom" if zone.file_name_pattern else "standard"
+    return (
+        f"{zone.ssh_user}@{zone.server}:{zone.ssh_port} into {zone.path_dst}, from "
+        f"{zone.path_src} *.{zone.file_extension}, {zone.speed_kbps} KB/s, kept "
+        f"{zone.retention_days} days, {pattern} file name pattern, "
+        f"{'enabled' if zone.enabled else 'DISABLED'}"
+    )
+
+
+def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> StatusReport:
+    report = StatusReport()
+    report.add("workstation", config.workstation)
+    zone = None
+    try:
+        name = zone_detect(host=config.zone_host, override=config.zone_override, resolver=resolver)
+        report.add("zone", f"{name} ({_zone_source(config)})")
+    except ZoneNotDetected as exc:
+        report.add("zone", f"not found: {exc}")
+        name = ""
+    if name:
+        try:
+            zone = zone_for_client(name=name)
+            report.add("zone settings", _zone_settings(zone))
+        except Zone.DoesNotExist:
+            report.add("zone settings", f"CONFIG has no row for zone {name}")
+        except DatabaseError as exc:
+            report.add("zone settings", f"database unreachable: {exc}")
+        finally:
+            connections.close_all()
+    if zone is not None:
+        try:
+            scan = recordings_scan(
+                directory=Path(zone.path_src),
+                extension=zone.file_extension,
+                pattern=zone.file_name_pattern,
+                workstation=config.workstation,
+                settle_seconds=config.settle_seconds,
+                now=time.time(),
+            )
+        except (OSError, ValidationError) as exc:
+            report.add("waiting", f"cannot look: {exc}")
+        else:
+            oldest = []
+            if scan.ready:
+                first = scan.ready[0]
+                modified = datetime.fromtimestamp(first.mtime_ns / 1e9, tz=UTC)
+                oldest = [f"oldest finished: {first.name}, modified {_local(modified.isoformat())}"]
+            report.add(
+                "waiting",
+                f"{len(scan.ready) + len(scan.settling)} ({len(scan.ready)} finished, "
+                f"{len(scan.settling)} still being written)",
+                oldest,
+            )
+            report.add(
+                "left in place",
+                str(len(scan.unparseable)),
+                [f"{item.name}: {item.reason}" for item in scan.unparseable],
+            )
+    state = agent_state_read(path=config.state_file)
+    report.add("last cycle", _local(state.get("last_cycle")) or "never")
+    report.add("last success", _local(state.get("last_success")) or "never")
+    if state.get("last_error"):
+        report.add(
+            "last error", _local(state.get("last_error_at")), state["last_error"].splitlines()
+        )
+    else:
+        report.add("last error", "none")
+    return report
+
+
+def _local(stamp: str | None) -> str:
+    """An ISO time from the state file, shown in the call centre's time zone."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> CheckReport:
+    report = CheckReport()
+    _check_config_file(report)
+    report.add(OK, "workstation", config.workstation)
+    db = settings.DATABASES["default"]
+    where = f"{db.get('USER')}@{db.get('HOST')}:{db.get('PORT') or 3306}/{db.get('NAME')}"
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report.add(OK, "database", f"reachable as {where}")
+    except DatabaseError as exc:
+        report.add(FAIL, "database", f"{where}: {exc}")
+        connections.close_all()
+        return report
+    try:
+        name = zone_detect(host=config.zone_host, override=config.zone_override, resolver=resolver)
+        report.add(OK, "zone", f"{name} ({_zone_source(config)})")
+        zone = zone_for_client(name=name)
+        report.add(OK if zone.enabled else FAIL, "zone row", _zone_settings(zone))
+        key = zone_key(zone=zone)
+        report.add(OK, "ssh key", f"{key.algorithm} {key.fingerprint}")
+    except ZoneNotDetected as exc:
+        report.add(FAIL, "zone", str(exc))
+        return report
+    except Zone.DoesNotExist:
+        report.add(FAIL, "zone row", f"CONFIG has no row for zone {name}")
+        return report
+    except (FieldDecryptionError, ValidationError) as exc:
+        report.add(FAIL, "ssh key", str(exc))
+        return report
+    finally:
+        connections.close_all()
+    _check_path_src(report, Path(zone.path_src))
+    _check_tools(report)
+    with StorageLink(zone=zone, config=config, for_check=True) as link:
+        accepted, detail = link.probe()
+    if accepted and "does not look confined" in detail:
+        report.add(WARN, "storage", detail)
+    else:
+        report.add(OK if accepted else FAIL, "storage", detail)
+    return report
+
+
+def _check_config_file(report: CheckReport) -> None:
+    path = Path(settings.CONFIG_FILE)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        report.add(
+            WARN,
+            "configuration",
+            f"{path} is readable by others (mode {mode:04o}); it holds the database password "
+            "and the encryption keys: chmod 600",
+        )
+    else:
+        report.add(OK, "configuration", f"{path} (mode {mode:04o})")
+
+
+def _check_path_src(report: CheckReport, path: Path) -> None:
+    if not path.is_dir():
+        report.add(FAIL, "PATH_SRC", f"{path} does not exist or is not a directory")
+        return
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        report.add(FAIL, "PATH_SRC", f"{path}: the client may not read and delete files there")
+        return
+    report.add(OK, "PATH_SRC", f"{path}")
+
+
+def _check_tools(report: CheckReport) -> None:
+    missing = [tool for tool in ("rsync", "ssh") if shutil.which(tool) is None]
+    if missing:
+        report.add(FAIL, "tools", f"not installed: {', '.join(missing)}")
+        return
+    version = subprocess.run(
+        ["rsync", "--version"],  # noqa: S607 - the system's rsync is the one the client uses
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    report.add(OK, "tools", " ".join((version[0] if version else "rsync").split()) + ", ssh")

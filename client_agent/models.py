@@ -1,0 +1,63 @@
+"""The workstations' heartbeat: one row per workstation, rewritten by its client every cycle.
+
+A workstation that stops writing here has stopped delivering recordings, and its recordings
+exist nowhere else; the admin lists the quiet ones so somebody goes and looks. The client's
+database user may write this table and VIDEO, and read a few CONFIG columns, nothing more.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zones.models import Zone
+
+
+class Workstation(models.Model):
+    host = models.CharField(_("workstation"), max_length=63, unique=True, db_column="HOST")
+    # The zone the client found, even when CONFIG has no row for it (that is often the error).
+    zone_name = models.CharField(
+        _("zone found"), max_length=20, blank=True, default="", db_column="ZONE_NAME"
+    )
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_column="ZONE_ID",
+        related_name="workstations",
+        verbose_name=_("zone"),
+    )
+    last_seen = models.DateTimeField(_("last seen"), db_column="LAST_SEEN", db_index=True)
+    last_success = models.DateTimeField(
+        _("last success"), null=True, blank=True, db_column="LAST_SUCCESS"
+    )
+    pending_count = models.PositiveIntegerField(
+        _("waiting to be sent"),
+        default=0,
+        db_column="PENDING",
+        help_text=_("Recordings on the workstation that have not been delivered yet."),
+    )
+    unparseable_count = models.PositiveIntegerField(
+        _("left in place"),
+        default=0,
+        db_column="UNPARSEABLE",
+        help_text=_(
+            "Recordings the client cannot send as they are: the zone's file name pattern "
+            "does not read their names, or their time is in the future."
+        ),
+    )
+    delivered_count = models.PositiveIntegerField(
+        _("delivered in the last cycle"), default=0, db_column="DELIVERED"
+    )
+    last_error = models.TextField(_("last error"), blank=True, default="", db_column="LAST_ERROR")
+    version = models.CharField(
+        _("client version"), max_length=40, blank=True, default="", db_column="VERSION"
+    )
+
+    class Meta:
+        db_table = "WORKSTATION"
+        verbose_name = _("workstation")
+        verbose_name_plural = _("workstations")
+        ordering = ["last_seen"]
+
+    def __str__(self) -> str:
+        return self.host

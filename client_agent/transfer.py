@@ -1,0 +1,434 @@
+"""Sending recordings to the zone's storage server with the system's rsync and ssh.
+
+The storage server lets the zone's key do one thing: add files under PATH_DST through
+``rrsync -wo -no-del -no-lock -no-overwrite`` (see ``zones.ssh_keys``). Paths the client
+names are therefore relative to PATH_DST, each workstation writes under its own directory
+(``<workstation>/<name>``, so two operators' recordings of one transferred call never
+collide), and an existing file is never replaced.
+
+That last rule decides how an interrupted transfer is handled. rrsync refuses
+``--partial-dir`` under ``-no-overwrite`` (moving a partial file into place would be an
+overwrite), and ``--partial`` would leave a truncated file under the final name, which
+``-no-overwrite`` would then protect forever. So no partial files are kept: rsync writes each
+file to a hidden temporary name and renames it only when it is complete, the server side
+deletes the temporary file when the connection dies, and an interrupted file is sent again
+from the start. A file under its final name on storage is always complete.
+
+Whether a file arrived is not inferred from rsync's exit status: after each transfer a dry
+run asks the server, for every file, whether it exists and whether its size and modification
+time are the local file's (``--info=skip2``). Only files it reports as up to date count as
+delivered; one it reports as different is a name collision that needs a person, and the
+local file stays.
+
+The private key exists on disk only for the duration of a session: written 0600 into a
+fresh 0700 directory under the key directory (a tmpfs, ``/run/opvideo``) and removed in
+``finally``, even when the cycle fails. Leftovers of a client that was killed are removed
+before the next session starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import random
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zones import ssh_keys
+from zones.models import Zone
+
+from .conf import AgentConfig
+from .logs import RSYNC_LOGGER
+
+log = logging.getLogger(RSYNC_LOGGER)
+
+# A cycle's key directory, and the one of a `check`, which runs beside a cycle without the
+# lock: a cycle removes leftovers of killed cycles at once, a check's only once stale.
+KEY_DIR_PREFIX = "key-"
+CHECK_KEY_DIR_PREFIX = "check-"
+STALE_CHECK_SECONDS = 3600
+_SEND_PREFIX = "opvideo-send: "
+_EXISTS = re.compile(r"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
+
+# rsync exit codes (rsync(1), EXIT VALUES) that a later attempt can cure.
+_RETRYABLE_CODES = {5, 10, 12, 30, 35, 255}
+_PARTIAL_CODES = {23, 24}
+# ssh/rrsync messages that no retry will cure, and what an admin has to do about each.
+_FATAL_MESSAGES = (
+    (
+        "Permission denied (publickey",
+        "the storage server refused the zone's key: install the authorized_keys line shown "
+        "on the zone's admin page for {user} on {server}",
+    ),
+    (
+        "Host key verification failed",
+        "the storage server's host key is not the one recorded in {known_hosts}; if the "
+        "server was reinstalled, remove the old key: ssh-keygen -R '[{server}]:{port}' -f "
+        "{known_hosts}",
+    ),
+    (
+        "rrsync error",
+        "the storage server's rrsync refused the request (is the key's line the one shown on "
+        "the zone's admin page?)",
+    ),
+    ("No space left on device", "the storage server is out of disk space"),
+)
+
+
+@dataclass(frozen=True)
+class RsyncRun:
+    returncode: int
+    output: str  # stdout and stderr together, in order
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    retryable: bool
+    # rsync ran and sent what it could (exit 23/24): ask the server what arrived.
+    partial: bool = False
+
+
+@dataclass
+class Verification:
+    """What the storage server holds of a set of names, per name."""
+
+    delivered: list[str] = field(default_factory=list)  # there, same size and mtime
+    different: list[str] = field(default_factory=list)  # there, but another file
+    missing: list[str] = field(default_factory=list)  # not there (or not reported)
+    failure: Failure | None = None  # the server could not be asked: nothing is known
+
+
+def failure_classify(*, run: RsyncRun, zone: Zone, known_hosts: Path) -> Failure:
+    """Why an rsync/ssh run failed, in words an admin can act on, and whether to retry."""
+    context = {
+        "user": zone.ssh_user,
+        "server": zone.server,
+        "port": zone.ssh_port,
+        "known_hosts": known_hosts,
+    }
+    if run.returncode in _PARTIAL_CODES:
+        return Failure(
+            reason=f"some files were not sent ({_detail(run)})", retryable=False, partial=True
+        )
+    for needle, advice in _FATAL_MESSAGES:
+        if needle in run.output:
+            return Failure(reason=f"{advice.format(**context)} ({_detail(run)})", retryable=False)
+    retryable = run.returncode in _RETRYABLE_CODES
+    where = f"{zone.ssh_user}@{zone.server}:{zone.ssh_port}"
+    return Failure(
+        reason=f"rsync to {where} failed with exit code {run.returncode} ({_detail(run)})",
+        retryable=retryable,
+    )
+
+
+def _detail(run: RsyncRun) -> str:
+    """The line of what ssh/rsync said that names the cause: the first error-like one (ssh's
+    own line comes before rsync's "connection unexpectedly closed" and its summary)."""
+    lines = [line.strip() for line in run.output.splitlines() if line.strip()]
+    specific = [
+        line
+        for line in lines
+        if not line.startswith(_SEND_PREFIX) and not line.startswith("rsync error:")
+    ]
+    errorish = [line for line in specific if _looks_like_error(line)]
+    pick = (errorish or specific or lines or ["no output"])[0]
+    return pick[:300]
+
+
+def _looks_like_error(line: str) -> bool:
+    lowered = line.lower()
+    return any(
+        word in lowered
+        for word in ("error", "denied", "refused", "failed", "timed out", "closed", "no route")
+    )
+
+
+class StorageLink:
+    """One cycle's access to the zone's storage server: the key on disk, ssh, rsync.
+
+    Use as a context manager; the key is removed on exit whatever happened.
+    """
+
+    def __init__(
+        self,
+        *,
+        zone: Zone,
+        config: AgentConfig,
+        sleep: Callable[[float], None] = time.sleep,
+        for_check: bool = False,
+    ) -> None:
+        self.zone = zone
+        self.config = config
+        self.sleep = sleep
+        # A cycle holds the instance lock, so no other cycle's key can be in the directory.
+        self.for_check = for_check
+        self._key_dir: Path | None = None
+
+    # --- key lifetime -----------------------------------------------------------------------
+
+    def __enter__(self) -> StorageLink:
+        # Parse before writing: the one format ssh reads, whatever an old row holds (CRLF, no
+        # final newline, PEM), and a refusal that says what is wrong with the key.
+        key_text = ssh_keys.key_load(private_key=self.zone.ssh_private_key).private_openssh
+        if not self.for_check:
+            key_dirs_clean(key_dir=self.config.key_dir)
+        self.config.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.config.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prefix = CHECK_KEY_DIR_PREFIX if self.for_check else KEY_DIR_PREFIX
+        self._key_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.config.key_dir))
+        try:
+            fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as key_file:
+                key_file.write(key_text)
+        except BaseException:
+            shutil.rmtree(self._key_dir, ignore_errors=True)
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._key_dir is not None:
+            shutil.rmtree(self._key_dir, ignore_errors=True)
+            self._key_dir = None
+
+    @property
+    def key_path(self) -> Path:
+        return self._session_dir() / "id"
+
+    def _session_dir(self) -> Path:
+        if self._key_dir is None:
+            raise RuntimeError("StorageLink used outside its with-block")
+        return self._key_dir
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def ssh_command(self) -> list[str]:
+        """ssh that asks nothing, trusts the server's key on first use only, and gives up.
+
+        ``-F none``: a workstation's own ssh configuration must not change how recordings
+        travel. Keepalives end a dead connection in about a minute instead of never.
+        """
+        return [
+            "ssh",
+            "-F",
+            "none",
+            "-i",
+            str(self.key_path),
+            "-p",
+            str(self.zone.ssh_port),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            f"UserKnownHostsFile={self.config.known_hosts}",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            f"ConnectTimeout={self.config.connect_timeout}",
+            "-o",
+            "ServerAliveInterval=15",
+            "-o",
+            "ServerAliveCountMax=4",
+            "-o",
+            "LogLevel=ERROR",
+        ]
+
+    def rsync_command(self, *, list_file: Path, dry_run: bool) -> list[str]:
+        command = [
+            "rsync",
+            "--times",
+            # Files as the video server (nginx) must read them, whatever the recorder's umask.
+            "--chmod=D0755,F0644",
+            # Storage file systems may keep coarser times than the workstation's.
+            "--modify-window=1",
+            # rrsync -no-overwrite forces it on the server anyway; asking for it too keeps
+            # "never replace a stored recording" true even behind a hand-made key line.
+            "--ignore-existing",
+            f"--files-from={list_file}",
+            "--from0",
+            f"--bwlimit={self.zone.speed_kbps}",
+            f"--timeout={self.config.io_timeout}",
+            f"--out-format={_SEND_PREFIX}%n",
+            "-e",
+            shlex.join(self.ssh_command()),
+        ]
+        if dry_run:
+            command += ["--dry-run", "--info=skip2"]
+        return [*command, f"{self.zone.path_src.rstrip('/')}/", self._remote()]
+
+    def _remote(self) -> str:
+        # Relative: rrsync roots the path at PATH_DST.
+        return f"{self.zone.ssh_user}@{self.zone.server}:{self.config.workstation}/"
+
+    # --- operations -------------------------------------------------------------------------
+
+    def send(self, *, names: Sequence[str]) -> Failure | None:
+        """Send ``names`` (in PATH_SRC); retry passing failures with growing pauses.
+
+        Returns None when rsync reported success, else the last failure. Either way the
+        caller asks ``verify`` what actually arrived.
+        """
+        command = self.rsync_command(list_file=self._list_file(names), dry_run=False)
+        _ran, failure = self._run_with_retries(command, what="send")
+        return failure
+
+    def _run_with_retries(
+        self, command: list[str], *, what: str
+    ) -> tuple[RsyncRun, Failure | None]:
+        failure = None
+        for attempt in range(max(1, self.config.retry_attempts)):
+            if attempt:
+                pause = self.config.retry_delay * 2 ** (attempt - 1) * random.uniform(0.75, 1.25)  # noqa: S311
+                log.info("%s: retrying in %.0f s (attempt %d)", what, pause, attempt + 1)
+                self.sleep(pause)
+            run = self._run(command, what=what)
+            if run.ok:
+                return run, None
+            failure = failure_classify(run=run, zone=self.zone, known_hosts=self.config.known_hosts)
+            log.error("%s: %s", what, failure.reason)
+            if not failure.retryable:
+                break
+        return run, failure
+
+    def verify(self, *, names: Sequence[str]) -> Verification:
+        """Ask the server, without sending anything, which of ``names`` it holds intact."""
+        command = self.rsync_command(list_file=self._list_file(names), dry_run=True)
+        run, _failure = self._run_with_retries(command, what="verify")
+        wanted = set(names)
+        result = Verification()
+        states: dict[str, str] = {}
+        for line in run.output.splitlines():
+            if line.startswith(_SEND_PREFIX):
+                states[line[len(_SEND_PREFIX) :]] = "missing"
+                continue
+            match = _EXISTS.match(line)
+            if match and match["name"] in wanted:
+                states[match["name"]] = match["state"]
+        if not run.ok and run.returncode not in _PARTIAL_CODES:
+            result.failure = failure_classify(
+                run=run, zone=self.zone, known_hosts=self.config.known_hosts
+            )
+            result.missing = list(names)
+            return result
+        for name in names:
+            state = states.get(name, "missing")
+            if state == "uptodate":
+                result.delivered.append(name)
+            elif state == "missing":
+                result.missing.append(name)
+            else:
+                result.different.append(name)
+        return result
+
+    def probe(self) -> tuple[bool, str]:
+        """For ``check``: does the server accept the key, and is the key confined by rrsync?"""
+        target = f"{self.zone.ssh_user}@{self.zone.server}"
+        login = self._run([*self.ssh_command(), target, "true"], what="check")
+        if not login.ok:
+            failure = failure_classify(
+                run=login, zone=self.zone, known_hosts=self.config.known_hosts
+            )
+            return False, failure.reason
+        with tempfile.TemporaryDirectory() as scratch:
+            read = self._run(
+                [
+                    "rsync",
+                    "-e",
+                    shlex.join(self.ssh_command()),
+                    f"{target}:opvideo-check-read",
+                    scratch,
+                ],
+                what="check",
+            )
+        if "write-only" in read.output:
+            return True, f"{target}:{self.zone.ssh_port} accepts the key, confined to uploads"
+        return True, (
+            f"{target}:{self.zone.ssh_port} accepts the key, but it does not look confined by "
+            "rrsync -wo: install the authorized_keys line shown on the zone's admin page"
+        )
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _list_file(self, names: Sequence[str]) -> Path:
+        fd, path = tempfile.mkstemp(prefix="files-", dir=self._session_dir())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"".join(os.fsencode(name) + b"\0" for name in names))
+        return Path(path)
+
+    def _run(self, command: list[str], *, what: str) -> RsyncRun:
+        log.info("%s: %s", what, shlex.join(command))
+        try:
+            completed = self._spawn(command)
+        except OSError as exc:  # rsync or ssh not installed, or not executable
+            log.error("%s: cannot run %s: %s", what, command[0], exc.strerror or exc)
+            return RsyncRun(returncode=127, output=f"cannot run {command[0]}: {exc}")
+        output = completed.stdout.decode("utf-8", "backslashreplace")
+        for line in output.splitlines():
+            if line.strip():
+                log.info("%s: %s", what, line)
+        log.info("%s: exit code %d", what, completed.returncode)
+        return RsyncRun(returncode=completed.returncode, output=output)
+
+    @staticmethod
+    def _spawn(command: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603 - a fixed program with our own arguments
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=_child_environment(),
+            # The client is single-threaded, so preexec_fn is safe here.
+            preexec_fn=_die_with_parent,
+            check=False,
+        )
+
+
+def key_dirs_clean(*, key_dir: Path) -> None:
+    """Remove key directories a killed client left behind (the caller holds the lock)."""
+    now = time.time()
+    with contextlib.suppress(FileNotFoundError):
+        for entry in key_dir.iterdir():
+            if not entry.is_dir() or entry.is_symlink():
+                continue
+            stale_check = (
+                entry.name.startswith(CHECK_KEY_DIR_PREFIX)
+                and now - entry.stat().st_mtime > STALE_CHECK_SECONDS
+            )
+            if entry.name.startswith(KEY_DIR_PREFIX) or stale_check:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _child_environment() -> dict[str, str]:
+    """What ssh and rsync get: enough to run, English messages (they are parsed), no secrets."""
+    env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LC_ALL": "C"}
+    if "HOME" in os.environ:
+        env["HOME"] = os.environ["HOME"]
+    return env
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the client dies, so no rsync outlives a killed client."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -1,0 +1,100 @@
+"""The cycle in-process, where a test can hand it a resolver's answer: the zone found from DNS,
+the override, and the heartbeat and state a cycle leaves whatever happened."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from client_agent.conf import AgentConfig
+from client_agent.models import Workstation
+from client_agent.selectors import agent_state_read
+from client_agent.services import cycle_run
+from tests.factories import make_zone
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def answer(*names):
+    return lambda host: iter(names) if host == "docker1" else iter(())
+
+
+@pytest.fixture
+def config(tmp_path):
+    return AgentConfig(
+        workstation="op101",
+        state_dir=tmp_path / "state",
+        key_dir=tmp_path / "run",
+        recheck_seconds=0,
+    )
+
+
+@pytest.fixture
+def zones(tmp_path):
+    for name in ("kursk", "orel"):
+        (tmp_path / name).mkdir()
+        make_zone(name=name, path_src=str(tmp_path / name))
+
+
+def test_the_zone_comes_from_the_resolvers_answer(config, zones):
+    report = cycle_run(config=config, resolver=answer("docker1.orel.grancall.ru"))
+
+    assert report.ok, report.errors
+    assert report.zone_name == "orel"
+    beat = Workstation.objects.get(host="op101")
+    assert (beat.zone.name, beat.zone_name) == ("orel", "orel")
+    assert beat.last_success is not None
+
+
+def test_the_override_wins_over_dns(config, zones):
+    override = AgentConfig(**{**config.__dict__, "zone_override": "kursk"})
+    report = cycle_run(config=override, resolver=answer("docker1.orel.grancall.ru"))
+    assert report.zone_name == "kursk"
+
+
+def test_no_zone_is_a_reported_failure_and_success_is_not_forgotten(config, zones):
+    assert cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru")).ok
+    first = Workstation.objects.get(host="op101")
+
+    report = cycle_run(config=config, resolver=answer())
+
+    assert not report.ok
+    assert "zone not found: docker1 does not resolve" in report.errors[0]
+    beat = Workstation.objects.get(host="op101")
+    assert beat.last_success == first.last_success  # the last success stays on record
+    assert beat.last_seen > first.last_seen
+    assert "docker1 does not resolve" in beat.last_error
+    state = agent_state_read(path=config.state_file)
+    assert state["last_success"] and "docker1 does not resolve" in state["last_error"]
+
+
+def test_a_disabled_zone_keeps_its_recordings_and_says_so(config, zones):
+    from zones.models import Zone
+
+    Zone.objects.filter(name="kursk").update(enabled=False)
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+    assert report.errors == ["zone kursk is disabled in CONFIG; recordings stay here until enabled"]
+
+
+def test_an_unusable_key_is_named(config, zones):
+    from zones.models import Zone
+
+    Zone.objects.filter(name="kursk").update(ssh_private_key="not a key")
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+    assert len(report.errors) == 1
+    assert "the ssh key in CONFIG is not usable" in report.errors[0]
+
+
+def test_an_unforeseen_failure_is_recorded_like_any_other(config, zones, tmp_path):
+    recording = tmp_path / "kursk" / "node_0_domain_0_nauss_0_1_2.mp4"
+    recording.write_bytes(b"x")
+    os.utime(recording, (0, 0))
+    (tmp_path / "run").write_text("a file where the key directory should be")
+
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+
+    assert not report.ok
+    assert report.errors[0].startswith("unexpected error: NotADirectoryError")
+    assert recording.exists()
+    assert "unexpected error" in Workstation.objects.get(host="op101").last_error

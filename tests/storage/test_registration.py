@@ -1,0 +1,106 @@
+"""Registering delivered recordings: one batch, idempotent, confirmed by reading back."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from storage.models import Video
+from storage.registration import (
+    BATCH_SIZE,
+    NewRecording,
+    recording_problem,
+    video_register_batch,
+)
+from tests.factories import make_video, make_zone, session_id
+
+pytestmark = pytest.mark.django_db
+
+
+def recording(n: int, **overrides) -> NewRecording:
+    values = dict(
+        file_name=f"op101/rec_{n}.mp4",
+        session_id=session_id(n),
+        project_id="corebo00000000000ng9hgl5vhtinhmo",
+        recording_date=date(2026, 11, 27),
+        size=1000 + n,
+    )
+    values.update(overrides)
+    return NewRecording(**values)
+
+
+def test_a_batch_is_one_insert_and_every_row_is_confirmed():
+    zone = make_zone(retention_days=45)
+    files = [recording(n) for n in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        result = video_register_batch(zone=zone, workstation="op101", files=files)
+    inserts = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1
+    # Only the columns a workstation may write are named (its GRANT is per column).
+    assert "LEGAL_HOLD" not in inserts[0] and "REGISTERED_AT" not in inserts[0]
+    assert sorted(result.registered) == sorted(f.file_name for f in files)
+    assert result.conflicts == []
+    row = Video.objects.get(file_name="op101/rec_3.mp4")
+    assert (row.session_id, row.size, row.storage_days, row.workstation) == (
+        session_id(3),
+        1003,
+        45,
+        "op101",
+    )
+    assert row.registered_at is not None and row.legal_hold is False
+
+
+def test_registering_again_changes_nothing():
+    zone = make_zone()
+    files = [recording(n) for n in range(3)]
+    video_register_batch(zone=zone, workstation="op101", files=files)
+    before = list(Video.objects.order_by("id").values())
+
+    result = video_register_batch(zone=zone, workstation="op101", files=files)
+
+    assert sorted(result.registered) == sorted(f.file_name for f in files)
+    assert list(Video.objects.order_by("id").values()) == before
+
+
+def test_a_row_of_another_file_under_the_name_is_a_conflict():
+    zone = make_zone()
+    make_video(zone=zone, file_name="op101/rec_1.mp4", size=5)
+    make_video(zone=zone, file_name="op101/rec_2.mp4", size=None)  # an old client's row
+    result = video_register_batch(
+        zone=zone, workstation="op101", files=[recording(1), recording(2), recording(3)]
+    )
+    assert result.conflicts == ["op101/rec_1.mp4"]
+    assert sorted(result.registered) == ["op101/rec_2.mp4", "op101/rec_3.mp4"]
+    assert Video.objects.get(file_name="op101/rec_1.mp4").size == 5
+
+
+def test_the_same_name_in_another_zone_is_another_recording():
+    first, second = make_zone(), make_zone()
+    video_register_batch(zone=first, workstation="op101", files=[recording(1)])
+    result = video_register_batch(zone=second, workstation="op101", files=[recording(1)])
+    assert result.registered == ["op101/rec_1.mp4"]
+    assert Video.objects.filter(file_name="op101/rec_1.mp4").count() == 2
+
+
+def test_large_batches_are_split():
+    zone = make_zone()
+    files = [recording(n) for n in range(BATCH_SIZE + 7)]
+    result = video_register_batch(zone=zone, workstation="op101", files=files)
+    assert len(result.registered) == len(files)
+    assert Video.objects.count() == len(files)
+
+
+def test_values_that_do_not_fit_are_refused_before_anything_is_written():
+    zone = make_zone()
+    too_long = recording(2, session_id="s" * 51)
+    with pytest.raises(ValueError, match="session id"):
+        video_register_batch(zone=zone, workstation="op101", files=[recording(1), too_long])
+    assert not Video.objects.exists()
+
+
+def test_recording_problem():
+    assert recording_problem(file_name="a/b.mp4", session_id="s", project_id=None) is None
+    assert "file name" in recording_problem(file_name="x" * 256, session_id="s", project_id=None)
+    assert "project id" in recording_problem(file_name="a", session_id="s", project_id="p" * 41)
+    assert recording_problem(file_name="a", session_id="", project_id=None) == "no session id"

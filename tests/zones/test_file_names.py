@@ -1,0 +1,83 @@
+"""The file name pattern: the standard one, and the check every way of saving a zone applies."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from tests.factories import make_zone
+from zones.file_names import FileNameIds, file_name_ids, file_name_pattern_check
+from zones.models import Zone
+from zones.services import zone_update
+
+SESSION = "node_0_domain_0_nauss_0_1629126106_172352"
+PROJECT = "corebo00000000000ng9hgl5vhtinhmo"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (f"{SESSION}.mp4", FileNameIds(SESSION, None)),
+        (f"2026-11-27_10-15-02_{SESSION}.mp4", FileNameIds(SESSION, None)),
+        (f"2026-11-27_10-15-02_{SESSION}_{PROJECT}.mp4", FileNameIds(SESSION, PROJECT)),
+        (f"{PROJECT}_{SESSION}.mp4", FileNameIds(SESSION, PROJECT)),
+        (f"rec {PROJECT} x {SESSION} (2).mp4", FileNameIds(SESSION, PROJECT)),
+        ("node_12_domain_3_nauss_7_1_2.webm", FileNameIds("node_12_domain_3_nauss_7_1_2", None)),
+    ],
+)
+def test_standard_pattern_finds_the_ids_anywhere(name, expected):
+    assert file_name_ids(name=name) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "notes.mp4",
+        "2026-11-27_10-15-02.mp4",
+        f"x{SESSION}.mp4",  # glued to other letters: not a session id
+        "node_0_domain_0_1629126106_172352.mp4",  # no nauss part
+        f"{PROJECT}.mp4",  # a project id alone is not enough
+    ],
+)
+def test_standard_pattern_finds_nothing_in_other_names(name):
+    assert file_name_ids(name=name) is None
+
+
+def test_a_longer_run_is_not_cut_into_a_project_id():
+    name = f"{SESSION}_{PROJECT}abc.mp4"
+    assert file_name_ids(name=name) == FileNameIds(SESSION, None)
+
+
+def test_a_zone_pattern_replaces_the_standard_one():
+    pattern = r"^(?P<project_id>[A-Z]{3})-(?P<session_id>\d{6,})\."
+    assert file_name_ids(name="ABC-123456.mp4", pattern=pattern) == FileNameIds("123456", "ABC")
+    assert file_name_ids(name=f"{SESSION}.mp4", pattern=pattern) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "code"),
+    [
+        ("(unclosed", "invalid_regex"),
+        (r"\d+", "no_named_groups"),
+        (r"(?P<project_id>\w{32})", "no_session_id"),
+        (r"(?P<session_id>\d+)_(?P<sessionid2>\d+)", "unknown_groups"),
+        (r"(?P<sesion_id>\d+)", "no_session_id"),
+    ],
+)
+def test_unusable_patterns_are_refused_with_a_reason(pattern, code):
+    with pytest.raises(ValidationError) as info:
+        file_name_pattern_check(pattern)
+    assert info.value.code == code
+
+
+@pytest.mark.django_db
+def test_services_refuse_an_unusable_pattern_on_the_field():
+    with pytest.raises(ValidationError) as info:
+        make_zone(file_name_pattern=r"(?P<project_id>\w{32})")
+    assert "file_name_pattern" in info.value.message_dict
+    assert not Zone.objects.exists()
+
+    zone = make_zone()
+    with pytest.raises(ValidationError) as info:
+        zone_update(zone=zone, file_name_pattern="(unclosed")
+    assert "file_name_pattern" in info.value.message_dict
+    zone.refresh_from_db()
+    assert zone.file_name_pattern == ""
