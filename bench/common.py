@@ -5,6 +5,7 @@ run, because these machines are noisy and only ratios compare across runs."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import resource
@@ -13,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -171,3 +173,52 @@ def peak_rss_mib_of_children() -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
+
+
+# --- the workstation client's benchmarks (registration, transfer) ---------------------------
+
+PROJECT_ID = "corebo00000000000ng9hgl5vhtinhmo"
+
+
+def recording_name(n: int) -> str:
+    """A file name as the recorders write them: time, Naumen session id, project id (every
+    tenth without one, as on sites whose recorder leaves it out), so the client's parse does
+    its real work, lookahead included."""
+    session = f"node_0_domain_0_nauss_0_{1629126106 + n}_{172352 + n % 800000}"
+    stamp = f"2026-11-{1 + n % 28:02d}_{n // 3600 % 24:02d}-{n // 60 % 60:02d}-{n % 60:02d}"
+    return f"{stamp}_{session}.mp4" if n % 10 == 9 else f"{stamp}_{session}_{PROJECT_ID}.mp4"
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A directory under /tmp, removed afterwards whatever happened. 0755: sshd's user (and
+    nginx's) must be able to walk into it."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def zone_fresh(env: dict[str, str], **fields: object) -> int:
+    """Create the zone ``fields["name"]`` with zone_create (a real key, validated fields) in
+    the benchmark database, replacing the one a previous run left there with its VIDEO rows:
+    the databases outlive a run, the scratch paths and ports in the row do not. Returns its id.
+
+    Run through manage.py, with the web settings and root: a benchmark may itself run with
+    the client's settings and database user, which may not write CONFIG.
+    """
+    code = (
+        "import json\n"
+        "from client_agent.models import Workstation\n"
+        "from storage.models import Video\n"
+        "from zones.models import Zone\n"
+        "from zones.services import zone_create\n"
+        f"fields = json.loads({json.dumps(json.dumps(fields))})\n"
+        "Video.objects.filter(zone__name=fields['name']).delete()\n"
+        "Workstation.objects.filter(zone__name=fields['name']).delete()\n"
+        "Zone.objects.filter(name=fields['name']).delete()\n"
+        "print(zone_create(**fields).pk)\n"
+    )
+    return int(manage("shell", "-c", code, env=env).split()[-1])

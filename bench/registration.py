@@ -1,0 +1,338 @@
+"""Registration: the workstation client registering 100,000 new recordings in one cycle
+(scan PATH_SRC, parse the names, insert into VIDEO) against its anchor measured in the same
+run, a bare mysqlclient ``executemany`` INSERT of the same rows into a scratch copy of VIDEO.
+
+What is measured is the client's own code, in-process, with the client's own settings
+(``client_agent.settings`` read from a db.conf) and its least-privilege database user
+(``client_agent.grants``): the calls ``services._deliver`` and ``_deliver_batch`` make, in the
+same order and batch size, with the transfer left out (no ``StorageLink.send``/``verify``;
+``bench/transfer.py`` measures that) and the recheck pause set to zero:
+
+- ``recordings_scan`` (scandir, stat, name checks, the zone's pattern, recording date),
+- ``recordings_recheck`` (the second look at every file),
+- per batch of OPVIDEO_BATCH_FILES (200): the post-transfer recheck of the batch,
+  ``video_register_batch`` (INSERT IGNORE + read-back in one transaction) and
+  ``connections.close_all()``, i.e. a fresh connection per batch as in a real cycle.
+
+Local clean-up (``local_copies_remove``) is timed and printed too, outside the ratio.
+
+Also: the scan's peak memory (tracemalloc) with 10,000 and with 100,000 files in PATH_SRC.
+
+Targets: client rows/s >= 0.5 of the bare insert's; scan memory flat in the file count.
+
+    python bench/registration.py [--files 100000] [--small 10000] [--batch-files 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    MYSQL,
+    bench_env,
+    bench_prepare,
+    connect,
+    database_create,
+    recording_name,
+    scratch_dir,
+    zone_fresh,
+)
+
+DATABASE = "opvideo_bench_registration"
+ZONE = "bench-registration"
+WORKSTATION = "op101"
+CLIENT_USER = "opvideo_bench_client"
+ANCHOR_TABLE = "VIDEO_BENCH_ANCHOR"
+# Recordings are tens of megabytes; sparse files give VIDEO realistic sizes without writing
+# gigabytes (the client only stats them).
+FILE_SIZE = 50_000_000
+
+
+def files_make(directory: Path, count: int, *, now: float) -> None:
+    """``count`` finished recordings, one a second going back from an hour ago (so they are
+    settled and spread over recording dates), sorted by the scan by time."""
+    directory.mkdir()
+    for n in range(count):
+        path = directory / recording_name(n)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.ftruncate(fd, FILE_SIZE + n % 1000)
+        finally:
+            os.close(fd)
+        stamp = now - 3600 - (count - n)
+        os.utime(path, (stamp, stamp))
+
+
+def client_configure(work: Path, *, password: str) -> None:
+    """A db.conf like a workstation's, and the client's settings read from it."""
+    config = work / "db.conf"
+    values = {
+        "DATABASE_URL": f"mysql://{CLIENT_USER}:{password}@127.0.0.1:3306/{DATABASE}",
+        "FIELD_ENCRYPTION_KEYS": bench_env(DATABASE)["FIELD_ENCRYPTION_KEYS"],
+        "OPVIDEO_ZONE": ZONE,
+        "OPVIDEO_WORKSTATION": WORKSTATION,
+        "OPVIDEO_RECHECK_SECONDS": "0",
+        "OPVIDEO_STATE_DIR": str(work / "state"),
+        "OPVIDEO_KEY_DIR": str(work / "run"),
+        "OPVIDEO_RSYNC_LOG": str(work / "op_rsync.log"),
+        "OPVIDEO_ERROR_LOG": str(work / "videos_error.log"),
+        "LOG_LEVEL": "WARNING",
+    }
+    config.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    config.chmod(0o600)
+    os.environ["OPVIDEO_CLIENT_CONFIG"] = str(config)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "client_agent.settings"
+    import django
+
+    django.setup()
+
+
+def client_user(*, password: str | None) -> None:
+    """Create the client's MariaDB user with exactly its GRANTs (password), or drop it (None)."""
+    import MySQLdb
+
+    from client_agent.grants import client_grants
+
+    spec = f"'{CLIENT_USER}'@'%'"
+    conn = MySQLdb.connect(**MYSQL)
+    cur = conn.cursor()
+    cur.execute(f"DROP USER IF EXISTS {spec}")
+    if password is not None:
+        cur.execute(f"CREATE USER {spec} IDENTIFIED BY '{password}'")
+        for statement in client_grants(database=DATABASE, account=spec):
+            cur.execute(statement)
+    conn.close()
+
+
+def scan(directory: Path, zone, config):
+    from client_agent.selectors import recordings_scan
+
+    return recordings_scan(
+        directory=directory,
+        extension=zone.file_extension,
+        pattern=zone.file_name_pattern,
+        workstation=config.workstation,
+        settle_seconds=config.settle_seconds,
+        now=time.time(),
+    )
+
+
+def scan_peak_bytes(directory: Path, zone, config) -> tuple[int, int]:
+    """(tracemalloc peak during one scan, recordings found). Python allocations only, which
+    is where a scan's memory goes (scandir's buffer is a fixed few kilobytes)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    try:
+        found = len(scan(directory, zone, config).ready)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak, found
+
+
+def client_register(zone, config) -> dict[str, float | int | list]:
+    """What a cycle does to register PATH_SRC's recordings, minus the transfer; see the module
+    docstring. Mirrors services._deliver / _deliver_batch call for call."""
+    from django.db import connections
+
+    from client_agent.selectors import recordings_recheck
+    from storage.registration import NewRecording, video_register_batch
+
+    directory = Path(zone.path_src)
+    started = time.perf_counter()
+    found = scan(directory, zone, config)
+    scanned = time.perf_counter()
+    ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
+    rechecked = time.perf_counter()
+    registered = 0
+    batch_files = max(1, config.batch_files)
+    for start in range(0, len(ready), batch_files):
+        # (send and verify would come here)
+        arrived, _changed = recordings_recheck(
+            directory=directory, recordings=ready[start : start + batch_files]
+        )
+        try:
+            result = video_register_batch(
+                zone=zone,
+                workstation=config.workstation,
+                files=[
+                    NewRecording(
+                        file_name=r.stored_name,
+                        session_id=r.session_id,
+                        project_id=r.project_id,
+                        recording_date=r.recording_date,
+                        size=r.size,
+                    )
+                    for r in arrived
+                ],
+            )
+        finally:
+            connections.close_all()
+        registered += len(result.registered)
+    done = time.perf_counter()
+    return {
+        "scan": scanned - started,
+        "recheck": rechecked - scanned,
+        "register": done - rechecked,
+        "total": done - started,
+        "registered": registered,
+        "ready": ready,
+        "batches": -(-len(ready) // batch_files),
+    }
+
+
+def bare_insert(rows: list[tuple]) -> float:
+    """Seconds for one ``executemany`` of ``rows`` into an empty copy of VIDEO (its indexes,
+    not its foreign key: CREATE TABLE … LIKE leaves those out), as root, autocommit."""
+    from storage.models import Video
+    from storage.registration import REGISTER_FIELDS
+
+    columns = ", ".join(f"`{Video._meta.get_field(name).column}`" for name in REGISTER_FIELDS)
+    placeholders = ", ".join(["%s"] * len(REGISTER_FIELDS))
+    conn = connect(DATABASE)
+    cur = conn.cursor()
+    cur.execute(f"DROP TABLE IF EXISTS {ANCHOR_TABLE}")
+    cur.execute(f"CREATE TABLE {ANCHOR_TABLE} LIKE {Video._meta.db_table}")
+    try:
+        started = time.perf_counter()
+        cur.executemany(
+            f"INSERT INTO {ANCHOR_TABLE} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            rows,
+        )
+        elapsed = time.perf_counter() - started
+        cur.execute(f"SELECT COUNT(*) FROM {ANCHOR_TABLE}")  # noqa: S608
+        assert cur.fetchone()[0] == len(rows)
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {ANCHOR_TABLE}")
+        conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=100_000, help="recordings to register")
+    parser.add_argument("--small", type=int, default=10_000, help="smaller scan, for memory")
+    parser.add_argument(
+        "--batch-files", type=int, default=0, help="OPVIDEO_BATCH_FILES (default: the client's)"
+    )
+    parser.add_argument("--refill", action="store_true", help="drop and recreate the database")
+    args = parser.parse_args()
+
+    env = bench_env(DATABASE)
+    database_create(DATABASE, fresh=args.refill)
+    bench_prepare(env)
+    password = secrets.token_urlsafe(16)
+    with scratch_dir("opvideo-bench-registration-") as work:
+        src, small = work / "videos", work / "videos-small"
+        zone_id = zone_fresh(
+            env,
+            name=ZONE,
+            server="storage.example.ru",
+            ssh_user="opvideo",
+            speed_kbps=3000,
+            path_src=str(src),
+            path_dst="/srv/video",
+            file_extension="mp4",
+            public_address="video.example.ru",
+            public_port=88,
+            retention_days=30,
+        )
+        client_configure(work, password=password)
+        if args.batch_files:
+            from django.conf import settings
+
+            settings.OPVIDEO_BATCH_FILES = args.batch_files
+        client_user(password=password)
+        try:
+            run(args, src=src, small=small, zone_id=zone_id)
+        finally:
+            client_user(password=None)
+
+
+def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> None:
+    from django.db import connections
+
+    from client_agent.conf import agent_config
+    from client_agent.selectors import zone_for_client
+    from client_agent.services import local_copies_remove
+
+    now = time.time()
+    started = time.perf_counter()
+    files_make(src, args.files, now=now)
+    files_make(small, args.small, now=now)
+    made = time.perf_counter() - started
+
+    config = agent_config()
+    zone = zone_for_client(name=ZONE)  # as the cycle reads it: the client's columns only
+    connections.close_all()
+    assert zone.pk == zone_id and Path(zone.path_src) == src
+
+    scan(small, zone, config)  # compile the pattern, load the time zone: not per-file costs
+    peak_small, found_small = scan_peak_bytes(small, zone, config)
+    peak_big, found_big = scan_peak_bytes(src, zone, config)
+    assert (found_small, found_big) == (args.small, args.files), (found_small, found_big)
+
+    # The anchor's rows: exactly what the client inserts, computed outside the timing.
+    rows = [
+        (
+            zone.pk,
+            r.project_id,
+            r.session_id,
+            r.stored_name,
+            r.recording_date,
+            zone.retention_days,
+            r.size,
+            config.workstation,
+        )
+        for r in scan(src, zone, config).ready
+    ]
+    bare = bare_insert(rows)
+
+    client = client_register(zone, config)
+    cur = connect(DATABASE).cursor()
+    cur.execute("SELECT COUNT(*) FROM VIDEO WHERE ZONE_ID = %s", (zone.pk,))
+    stored = cur.fetchone()[0]
+    assert client["registered"] == stored == args.files, (client["registered"], stored)
+
+    started = time.perf_counter()
+    removed = local_copies_remove(directory=src, recordings=client["ready"])
+    cleanup = time.perf_counter() - started
+    assert len(removed) == args.files
+
+    bare_rps = len(rows) / bare
+    client_rps = args.files / client["total"]
+    per_file = peak_big / args.files
+    print(f"files:                        {args.files:,} in PATH_SRC (made in {made:.1f} s)")
+    print(f"bare executemany INSERT:      {bare:.2f} s, {bare_rps:,.0f} rows/s")
+    print(
+        f"client scan + parse:          {client['scan']:.2f} s "
+        f"({client['scan'] / args.files * 1e6:.1f} us a file)"
+    )
+    print(f"client recheck:               {client['recheck']:.2f} s")
+    print(
+        f"client register:              {client['register']:.2f} s "
+        f"({client['batches']} batches of {config.batch_files}, a connection each)"
+    )
+    print(f"client total:                 {client['total']:.2f} s, {client_rps:,.0f} rows/s")
+    print(f"client clean-up (not in ratio): {cleanup:.2f} s")
+    print(
+        f"scan peak memory:             {peak_small / 2**20:.1f} MiB at {args.small:,} files, "
+        f"{peak_big / 2**20:.1f} MiB at {args.files:,} ({per_file:.0f} bytes a file)"
+    )
+    print(
+        f"ratio: client/bare-insert rows/s {client_rps / bare_rps:.2f} (target >= 0.50); "
+        f"scan peak memory {args.files // 1000}k/{args.small // 1000}k files "
+        f"{peak_big / peak_small:.1f}x (target: flat, ~1x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
