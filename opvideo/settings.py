@@ -224,6 +224,11 @@ OPVIDEO_EMBEDDED_MEDIA = env.bool("OPVIDEO_EMBEDDED_MEDIA", default=False)
 # workstation as needing attention (clients run hourly, so 3 means two missed cycles).
 OPVIDEO_WORKSTATION_QUIET_HOURS = env.float("OPVIDEO_WORKSTATION_QUIET_HOURS", default=3)
 
+# --- Retention -------------------------------------------------------------------------------
+# Expired recordings are deleted and recorded this many at a time: one transaction, one
+# UPDATE of DELETE_DATE and a bounded amount of memory per batch.
+OPVIDEO_PURGE_BATCH_SIZE = env.int("OPVIDEO_PURGE_BATCH_SIZE", default=500)
+
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_SERIALIZER = "json"
