@@ -42,3 +42,44 @@ def subprocess_db_env() -> dict[str, str]:
 
     url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
     return {"DATABASE_URL": f"{url}/{connection.settings_dict['NAME']}"}
+
+
+def wait_until(condition, *, what: str, limit: float = 60.0) -> None:
+    """Poll until ``condition()`` holds. The limit only keeps a broken run from hanging the
+    suite; nothing is asserted about how long it took."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def statements_running(*, database: str, containing: str) -> list[str]:
+    """SQL statements other sessions on ``database`` are executing right now (a statement
+    blocked on a row lock stays here until it gets the lock), filtered by a substring.
+
+    MariaDB's PROCESSLIST, not INNODB_TRX: a transaction whose first statement is still
+    waiting for its first lock is not listed there yet.
+    """
+    import MySQLdb
+    from django.db import connection
+
+    settings = connection.settings_dict
+    conn = MySQLdb.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=int(settings["PORT"] or 3306),
+        user=settings["USER"],
+        password=settings["PASSWORD"] or "",
+    )
+    try:
+        cursor = conn.cursor()
+        cursor.execute(
+            "SELECT INFO FROM information_schema.PROCESSLIST "
+            "WHERE DB = %s AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+            [database],
+        )
+        return [info for (info,) in cursor.fetchall() if info and containing in info]
+    finally:
+        conn.close()
