@@ -56,13 +56,22 @@ def wait_until(condition, *, what: str, limit: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def statements_running(*, database: str, containing: str) -> list[str]:
-    """SQL statements other sessions on ``database`` are executing right now (a statement
-    blocked on a row lock stays here until it gets the lock), filtered by a substring.
+def statements_running(*, database: str, containing: str) -> list[tuple[int, str]]:
+    """(session id, SQL) of the statements other sessions on ``database`` are executing right
+    now, filtered by a substring. A statement blocked on a row lock stays here until it gets
+    the lock.
 
     MariaDB's PROCESSLIST, not INNODB_TRX: a transaction whose first statement is still
     waiting for its first lock is not listed there yet.
     """
+    return [(session, info) for session, info in _sessions(database=database) if containing in info]
+
+
+def session_alive(*, database: str, session: int) -> bool:
+    return any(found == session for found, _info in _sessions(database=database, idle=True))
+
+
+def _sessions(*, database: str, idle: bool = False) -> list[tuple[int, str]]:
     import MySQLdb
     from django.db import connection
 
@@ -76,10 +85,14 @@ def statements_running(*, database: str, containing: str) -> list[str]:
     try:
         cursor = conn.cursor()
         cursor.execute(
-            "SELECT INFO FROM information_schema.PROCESSLIST "
-            "WHERE DB = %s AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+            "SELECT ID, INFO, COMMAND FROM information_schema.PROCESSLIST "
+            "WHERE DB = %s AND ID <> CONNECTION_ID()",
             [database],
         )
-        return [info for (info,) in cursor.fetchall() if info and containing in info]
+        return [
+            (session, info or "")
+            for session, info, command in cursor.fetchall()
+            if idle or command == "Query"
+        ]
     finally:
         conn.close()
