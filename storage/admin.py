@@ -64,7 +64,6 @@ class PurgeRunAdmin(admin.ModelAdmin):
         "finished_at",
     )
     list_filter = ("status", "trigger", "zone_name", "started_at")
-    date_hierarchy = "started_at"
     fields = (
         ("zone_name", "zone"),
         ("trigger", "status"),
