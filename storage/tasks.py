@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from zones.models import Zone
+from zones.selectors import zone_list
 from zones.services import PURGE_TASK_NAME
 
 from .models import PurgeRun
@@ -21,10 +22,11 @@ def purge_zone(zone_id: int) -> dict | None:
 
     Takes the zone's id, not the zone: the message is a plain JSON number, and the zone is
     read as it is when the purge starts. A zone that is gone or disabled by then is skipped.
+    Its secrets are never loaded: a storage server's worker needs no key to decrypt them.
     The purge is idempotent, so a message delivered again after a worker was killed simply
     finishes the work.
     """
-    zone = Zone.objects.filter(pk=zone_id).first()
+    zone = zone_list().filter(pk=zone_id).first()
     if zone is None or not zone.enabled:
         logger.info("purge of zone id %s skipped: the zone is gone or disabled", zone_id)
         return None

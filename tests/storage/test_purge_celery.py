@@ -81,7 +81,8 @@ def worker(queue: str, log: Path, **env: str):
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
             ],
             cwd=REPO,
-            env={**os.environ, **subprocess_db_env(), **env},
+            # No FIELD_ENCRYPTION_KEYS: a storage server's worker never decrypts a secret.
+            env={**os.environ, **subprocess_db_env(), "FIELD_ENCRYPTION_KEYS": "", **env},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,

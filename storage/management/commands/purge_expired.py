@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from storage.paths import Removal
 from storage.retention import PurgeError, retention_today, videos_expired, videos_purge_expired
-from zones.models import Zone
+from zones.selectors import zone_list
 
 
 def _day(value: str) -> date:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, dry_run, today, **options):
-        found = Zone.objects.filter(name=zone).first()
+        found = zone_list().filter(name=zone).first()
         if found is None:
             raise CommandError(f"no zone named {zone!r}")
         day = _day(today) if today else retention_today()

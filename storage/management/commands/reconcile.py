@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from storage.reconcile import ORPHAN_MIN_AGE, videos_reconcile
 from storage.retention import PurgeError
-from zones.models import Zone
+from zones.selectors import zone_list
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, fix, delete_orphans, orphan_min_age, **options):
-        found = Zone.objects.filter(name=zone).first()
+        found = zone_list().filter(name=zone).first()
         if found is None:
             raise CommandError(f"no zone named {zone!r}")
         if orphan_min_age < 0:
