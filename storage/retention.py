@@ -37,7 +37,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from .models import PurgeRun, Video
-from .paths import Removal, file_remove
+from .paths import Removal, RemovalResult, file_remove
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +150,14 @@ class PurgeSummary:
     def problem_count(self) -> int:
         return self.refused + self.failed
 
-    def lines(self) -> list[str]:
-        verb = "would delete" if self.dry_run else "deleted"
-        out = [
+    def line(self) -> str:
+        """The summary in one line, as the command prints it and the log keeps it."""
+        verb, freed = ("would delete", "would free") if self.dry_run else ("deleted", "freed")
+        return (
             f"zone {self.zone}, expired before {self.today.isoformat()}: "
             f"{verb} {self.deleted}, missing {self.missing}, refused {self.refused}, "
-            f"failed {self.failed}, skipped {self.skipped}, "
-            f"{'would free' if self.dry_run else 'freed'} {self.bytes_freed} bytes"
-        ]
-        return out
+            f"failed {self.failed}, skipped {self.skipped}, {freed} {self.bytes_freed} bytes"
+        )
 
     def as_dict(self) -> dict:
         return {
@@ -174,7 +173,8 @@ class PurgeSummary:
             "run_id": self.run_id,
         }
 
-    def _count(self, item: PurgeItem) -> None:
+    def add(self, item: PurgeItem) -> None:
+        """Count one row's outcome; a refusal or failure is logged and kept word for word."""
         if item.outcome in (Removal.DELETED, Removal.WOULD_DELETE):
             self.deleted += 1
             self.bytes_freed += item.size
@@ -256,13 +256,19 @@ def videos_purge_expired(
             _run_end(run=run, summary=summary, status=PurgeRun.Status.INTERRUPTED, error=exc)
             raise
         _run_end(run=run, summary=summary, status=PurgeRun.Status.FINISHED)
-    logger.info("purge finished: %s", summary.lines()[0])
+    logger.info("purge finished: %s", summary.line())
     return summary
 
 
-def _handle(summary, each, video_id, file_name, result) -> PurgeItem:
+def _handle(
+    summary: PurgeSummary,
+    each: Callable[[PurgeItem], None] | None,
+    video_id: int,
+    file_name: str,
+    result: RemovalResult,
+) -> PurgeItem:
     item = PurgeItem(video_id, file_name, result.outcome, result.size, result.reason)
-    summary._count(item)
+    summary.add(item)
     if each:
         each(item)
     return item

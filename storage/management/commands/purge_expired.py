@@ -64,14 +64,16 @@ class Command(BaseCommand):
         finally:
             if bar is not None:
                 bar.close()
-        for line in summary.lines():
-            self.stdout.write(line)
-        if not dry_run:
+        self.stdout.write(summary.line())
+        if dry_run:
+            self.stdout.write("Dry run: nothing was deleted or recorded.")
+        else:
             self.stdout.write(f"freed {filesizeformat(summary.bytes_freed)}")
             for line in summary.problems:
                 self.stdout.write(line)
-        if dry_run:
-            self.stdout.write("Dry run: nothing was deleted or recorded.")
+            if summary.problem_count > len(summary.problems):
+                more = summary.problem_count - len(summary.problems)
+                self.stdout.write(f"… and {more} more (see the log)")
         if summary.problem_count:
             verb = "would not be" if dry_run else "were not"
             raise CommandError(
