@@ -408,6 +408,12 @@ def _run_end(
         logger.exception("could not record the end of purge run %s", run.pk)
 
 
+def purge_lock_name(*, zone: Zone) -> str:
+    """The MariaDB named lock a purge of ``zone`` holds. Named locks are server-wide: the
+    database name keeps two installations on one server apart."""
+    return f"opvideo.purge.{connection.settings_dict['NAME']}.{zone.pk}"[-64:]
+
+
 @contextlib.contextmanager
 def _zone_purge_lock(*, zone: Zone) -> Iterator[None]:
     """One purge per zone at a time, across hosts: a MariaDB named lock, held by this
@@ -419,8 +425,7 @@ def _zone_purge_lock(*, zone: Zone) -> Iterator[None]:
     if connection.vendor != "mysql":
         yield
         return
-    # Named locks are server-wide: the database name keeps two installations apart.
-    name = f"opvideo.purge.{connection.settings_dict['NAME']}.{zone.pk}"[-64:]
+    name = purge_lock_name(zone=zone)
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
         (got,) = cursor.fetchone()

@@ -75,10 +75,24 @@ def worker(queue: str, log: Path, **env: str):
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [
-                PYTHON, "-m", "celery", "-A", "opvideo", "worker",
-                "-Q", queue, "--pool=solo", "-c", "1",
-                "-n", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "opvideo",
+                "worker",
+                "-Q",
+                queue,
+                "--pool=solo",
+                "-c",
+                "1",
+                "-n",
+                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
             ],
             cwd=REPO,
             # No FIELD_ENCRYPTION_KEYS: a storage server's worker never decrypts a secret.
@@ -86,7 +100,7 @@ def worker(queue: str, log: Path, **env: str):
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     try:
         yield proc
     finally:

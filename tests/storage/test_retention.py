@@ -5,15 +5,19 @@ import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import MySQLdb
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import override_settings
 
 from storage.models import PurgeRun, Video
 from storage.paths import Removal
 from storage.retention import (
+    PurgeAlreadyRunning,
     PurgeError,
     expiry_date,
+    purge_lock_name,
     retention_today,
     videos_expired,
     videos_purge_expired,
@@ -328,6 +332,32 @@ def test_an_interrupted_run_is_marked_when_the_next_one_starts(store):
     stale.refresh_from_db()
     assert stale.status == PurgeRun.Status.INTERRUPTED
     assert stale.finished_at is not None
+
+
+def test_a_second_purge_of_the_same_zone_does_not_start(store):
+    video = store.recording("a.mp4", recorded=days_before(100))
+    cfg = connection.settings_dict
+    other = MySQLdb.connect(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=int(cfg["PORT"] or 3306),
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or "",
+    )
+    try:
+        # Another purge, on another host, holds the zone.
+        cursor = other.cursor()
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [purge_lock_name(zone=store.zone)])
+        assert cursor.fetchone() == (1,)
+
+        with pytest.raises(PurgeAlreadyRunning):
+            purge(store)
+        assert state(video) == (False, True)
+        assert not PurgeRun.objects.exists()
+        assert purge(store, dry_run=True).deleted == 1  # a dry run changes nothing: no lock
+    finally:
+        other.close()
+
+    assert purge(store).deleted == 1
 
 
 def test_dry_run_lists_and_changes_nothing(store):
