@@ -7,8 +7,8 @@ import logging
 from celery import shared_task
 
 from zones.models import Zone
+from zones.purge_schedule import PURGE_TASK_NAME
 from zones.selectors import zone_list
-from zones.services import PURGE_TASK_NAME
 
 from .models import PurgeRun
 from .retention import PurgeError, videos_purge_expired

@@ -22,6 +22,7 @@ from . import selectors, ssh_keys
 from .fields import FieldDecryptionError
 from .forms import ZoneAdminForm
 from .models import Zone
+from .purge_schedule import zone_purge_schedule
 from .services import (
     KeyAction,
     zone_create,
@@ -243,7 +244,7 @@ class ZoneAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("purge schedule"))
     def purge_schedule(self, obj: Zone) -> str:
-        task = selectors.zone_purge_schedule(zone=obj)
+        task = zone_purge_schedule(zone=obj)
         if task is None:
             return _("None: the zone is disabled, nothing is deleted.")
         text = _("Every day at %(time)s (%(tz)s), on the worker of queue %(queue)s.") % {

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import PROTECT, Count, QuerySet
-from django_celery_beat.models import PeriodicTask
 
 from . import ssh_keys
 from .models import Zone
@@ -19,13 +18,6 @@ from .models import Zone
 # Columns a list page never needs; deferring them also keeps a list readable when
 # FIELD_ENCRYPTION_KEYS is wrong, so an admin can still see and fix the zones.
 SECRET_COLUMNS = ("ssh_private_key", "link_secret")
-
-# A zone's beat entry is found by the zone's id, which survives a rename.
-PURGE_SCHEDULE_PREFIX = "opvideo.purge_zone."
-
-
-def purge_schedule_name(*, zone_id: int) -> str:
-    return f"{PURGE_SCHEDULE_PREFIX}{zone_id}"
 
 
 def zone_list(*, enabled: bool | None = None) -> QuerySet[Zone]:
@@ -107,12 +99,3 @@ def zones_protected_dependents(*, zones: Iterable[Zone]) -> list[ProtectedDepend
         what = str(relation.related_model._meta.verbose_name_plural)
         found += [ProtectedDependents(zone=by_pk[pk], what=what, count=n) for pk, n in counts]
     return sorted(found, key=lambda d: (d.zone.name, d.what))
-
-
-def zone_purge_schedule(*, zone: Zone) -> PeriodicTask | None:
-    """The zone's daily purge entry as beat sees it, or None (a disabled zone has none)."""
-    return (
-        PeriodicTask.objects.select_related("crontab")
-        .filter(name=purge_schedule_name(zone_id=zone.pk))
-        .first()
-    )

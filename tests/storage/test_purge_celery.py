@@ -31,7 +31,7 @@ from tests.helpers import (
     wait_until,
 )
 from tests.storage.conftest import Store, store_make
-from zones.selectors import purge_schedule_name
+from zones.purge_schedule import purge_schedule_name
 from zones.services import zone_update
 
 OLD = retention_today() - timedelta(days=365)

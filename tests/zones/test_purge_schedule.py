@@ -12,8 +12,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from tests.factories import make_video
 from zones.models import Zone
-from zones.selectors import purge_schedule_name
-from zones.services import PURGE_TASK_NAME
+from zones.purge_schedule import PURGE_TASK_NAME, purge_schedule_name
 
 pytestmark = pytest.mark.django_db
 

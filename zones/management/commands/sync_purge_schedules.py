@@ -6,7 +6,7 @@ saved through the admin (a database adopted from the old system, a restored back
 
 from django.core.management.base import BaseCommand
 
-from zones.services import zones_purge_schedules_sync
+from zones.purge_schedule import zones_purge_schedules_sync
 
 
 class Command(BaseCommand):
