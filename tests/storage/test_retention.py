@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 
 from storage.models import PurgeRun, Video
 from storage.paths import Removal
@@ -406,6 +407,6 @@ def test_a_hold_cannot_be_placed_on_a_recording_the_purge_deleted_meanwhile(stor
     stale_copy = Video.objects.get(pk=video.pk)  # loaded before the purge ran
     purge(store)
 
-    with pytest.raises(ValidationError, match="already been deleted"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already been deleted"):
         video_legal_hold_set(video=stale_copy, hold=True, reason="court order")
     assert not Video.objects.get(pk=video.pk).legal_hold
