@@ -8,10 +8,9 @@ from celery import shared_task
 
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME
-from zones.selectors import zone_list
 
 from .models import PurgeRun
-from .retention import PurgeError, videos_purge_expired
+from .retention import PurgeError, purge_zones, videos_purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ def purge_zone(zone_id: int) -> dict | None:
     The purge is idempotent, so a message delivered again after a worker was killed simply
     finishes the work.
     """
-    zone = zone_list().filter(pk=zone_id).first()
+    zone = purge_zones().filter(pk=zone_id).first()
     if zone is None or not zone.enabled:
         logger.info("purge of zone id %s skipped: the zone is gone or disabled", zone_id)
         return None

@@ -82,3 +82,12 @@ def immutable():
     yield mark
     for path in marked:
         subprocess.run(["chattr", "-i", str(path)], check=False)
+
+
+@pytest.fixture
+def broker():
+    from tests.services.celery import Broker
+
+    broker = Broker()
+    yield broker
+    broker.close()

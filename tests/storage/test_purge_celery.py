@@ -4,114 +4,25 @@ their zone's queue, sent the purge the way beat sends it."""
 import json
 import os
 import signal
-import subprocess
-import uuid
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import MySQLdb
 import pytest
 import redis
-from django.conf import settings
 from django.db import connection
-from django.utils import timezone
-from django_celery_beat.schedulers import DatabaseScheduler
 
-from opvideo.celery import app
 from storage.models import PurgeRun, Video
 from storage.retention import retention_today
 from storage.tasks import purge_zone
 from tests.helpers import (
-    PYTHON,
-    REPO,
     session_alive,
     statements_running,
-    subprocess_db_env,
     wait_until,
 )
+from tests.services.celery import beat_send, worker
 from tests.storage.conftest import Store, store_make
-from zones.purge_schedule import purge_schedule_name
-from zones.services import zone_update
 
 OLD = retention_today() - timedelta(days=365)
-
-
-@pytest.fixture
-def broker():
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    queues: list[str] = []
-    yield client, queues
-    for queue in queues:
-        # The queue and kombu's records of who binds to it: every test's zones are new.
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-    client.close()
-
-
-def queued(broker, zone) -> int:
-    client, queues = broker
-    queues.append(zone.purge_queue)
-    return client.llen(zone.purge_queue)
-
-
-def beat_send(zone) -> None:
-    """What beat does when the zone's entry is due: django-celery-beat's scheduler loads the
-    entry from the database and Celery's Scheduler.apply_async sends it.
-
-    The zone's purge time is set to now first, through the zone service as the admin does:
-    beat only loads the crontab entries due within a couple of hours.
-    """
-    now = timezone.localtime().time().replace(second=0, microsecond=0)
-    zone_update(zone=zone, purge_time=now)
-    scheduler = DatabaseScheduler(app=app, lazy=True)
-    entry = scheduler.all_as_schedule()[purge_schedule_name(zone_id=zone.pk)]
-    assert entry.options["queue"] == zone.purge_queue
-    scheduler.apply_async(entry, advance=False)
-
-
-@contextmanager
-def worker(queue: str, log: Path, **env: str):
-    """``celery -A opvideo worker -Q <queue>`` in its own process group, on the test
-    database; stopped (warm shutdown) afterwards unless the test killed it."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "opvideo",
-                "worker",
-                "-Q",
-                queue,
-                "--pool=solo",
-                "-c",
-                "1",
-                "-n",
-                f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
-            ],
-            cwd=REPO,
-            # No FIELD_ENCRYPTION_KEYS: a storage server's worker never decrypts a secret.
-            env={**os.environ, **subprocess_db_env(), "FIELD_ENCRYPTION_KEYS": "", **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
 
 
 def runs(zone, status: str) -> int:
@@ -138,12 +49,12 @@ def test_the_zone_worker_runs_the_purge_and_another_zone_s_worker_does_not(tmp_p
 
     beat_send(a.zone)
     beat_send(b.zone)
-    assert (queued(broker, a.zone), queued(broker, b.zone)) == (1, 1)
+    assert (broker.queued(a.zone), broker.queued(b.zone)) == (1, 1)
 
     with worker(b.zone.purge_queue, tmp_path / "worker-b.log"):
         wait_until(lambda: runs(b.zone, "finished") == 1, what="zone b's worker to purge zone b")
         # Zone b's worker is up and has done its own purge; zone a's is still waiting.
-        assert queued(broker, a.zone) == 1
+        assert broker.queued(a.zone) == 1
         assert not PurgeRun.objects.filter(zone=a.zone).exists()
         assert end_state(a) == (set(), expired_a | {"op1", "kept.mp4"})
 
@@ -154,7 +65,7 @@ def test_the_zone_worker_runs_the_purge_and_another_zone_s_worker_does_not(tmp_p
     run = PurgeRun.objects.get(zone=a.zone)
     assert run.trigger == PurgeRun.Trigger.SCHEDULE
     assert (run.deleted, run.missing, run.refused, run.failed) == (20, 0, 0, 0)
-    assert queued(broker, a.zone) == 0
+    assert broker.queued(a.zone) == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -211,7 +122,7 @@ def test_a_worker_killed_mid_purge_and_started_again_reaches_the_same_end_state(
     # Started again: the message the killed worker never acknowledged is handed out again
     # once it is older than the visibility timeout (1 s here), and finishes the work.
     wait_until(
-        lambda: _unacked_age(broker[0], store.zone.purge_queue) > 1.5,
+        lambda: _unacked_age(broker.client, store.zone.purge_queue) > 1.5,
         what="the unacknowledged message to pass the visibility timeout",
     )
     with worker(store.zone.purge_queue, log, **env):
@@ -222,8 +133,8 @@ def test_a_worker_killed_mid_purge_and_started_again_reaches_the_same_end_state(
     assert interrupted.deleted == 80
     finished = PurgeRun.objects.get(zone=store.zone, status="finished")
     assert (finished.deleted, finished.missing) == (120, 40)
-    assert queued(broker, store.zone) == 0
-    unacked = broker[0].hvals("unacked")
+    assert broker.queued(store.zone) == 0
+    unacked = broker.client.hvals("unacked")
     assert not [m for m in unacked if store.zone.purge_queue.encode() in m]
     row_lock.close()
     run_lock.close()
@@ -260,8 +171,8 @@ def test_a_purge_sent_without_a_queue_still_goes_to_its_zone(tmp_path, broker):
 
     purge_zone.delay(store.zone.pk)
 
-    assert queued(broker, store.zone) == 1
-    body = json.loads(broker[0].lindex(store.zone.purge_queue, 0))
+    assert broker.queued(store.zone) == 1
+    body = json.loads(broker.client.lindex(store.zone.purge_queue, 0))
     assert body["headers"]["task"] == "storage.purge_zone"
     assert body["content-type"] == "application/json"
 

@@ -12,8 +12,13 @@ from django.template.defaultfilters import filesizeformat
 from tqdm import tqdm
 
 from storage.paths import Removal
-from storage.retention import PurgeError, retention_today, videos_expired, videos_purge_expired
-from zones.selectors import zone_list
+from storage.retention import (
+    PurgeError,
+    purge_zones,
+    retention_today,
+    videos_expired,
+    videos_purge_expired,
+)
 
 
 def _day(value: str) -> date:
@@ -43,7 +48,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, dry_run, today, **options):
-        found = zone_list().filter(name=zone).first()
+        found = purge_zones().filter(name=zone).first()
         if found is None:
             raise CommandError(f"no zone named {zone!r}")
         day = _day(today) if today else retention_today()

@@ -8,8 +8,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from storage.reconcile import ORPHAN_MIN_AGE, videos_reconcile
-from storage.retention import PurgeError
-from zones.selectors import zone_list
+from storage.retention import PurgeError, purge_zones
 
 
 class Command(BaseCommand):
@@ -41,7 +40,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, fix, delete_orphans, orphan_min_age, **options):
-        found = zone_list().filter(name=zone).first()
+        found = purge_zones().filter(name=zone).first()
         if found is None:
             raise CommandError(f"no zone named {zone!r}")
         if orphan_min_age < 0:
