@@ -224,13 +224,47 @@ OPVIDEO_EMBEDDED_MEDIA = env.bool("OPVIDEO_EMBEDDED_MEDIA", default=False)
 # workstation as needing attention (clients run hourly, so 3 means two missed cycles).
 OPVIDEO_WORKSTATION_QUIET_HOURS = env.float("OPVIDEO_WORKSTATION_QUIET_HOURS", default=3)
 
+# --- Retention -------------------------------------------------------------------------------
+# Expired recordings are deleted and recorded this many at a time: one transaction, one
+# UPDATE of DELETE_DATE and a bounded amount of memory per batch.
+OPVIDEO_PURGE_BATCH_SIZE = env.int("OPVIDEO_PURGE_BATCH_SIZE", default=500)
+
 # --- Celery -----------------------------------------------------------------------------------
+# One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
+# worker per zone's storage server, consuming only the queue zone.<ZONE>.
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_EVENT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Nobody reads task results: a purge's summary is kept as a PurgeRun row.
+CELERY_TASK_IGNORE_RESULT = True
+# Acknowledge a purge only when it is over and take one message at a time: a worker killed
+# mid-purge leaves its message to be delivered again, and the purge is idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A purge that runs past the soft limit stops cleanly (the next run continues); the hard
+# limit kills it. Seconds.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 * 3600)
+CELERY_TASK_TIME_LIMIT = env.int(
+    "CELERY_TASK_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT + 600
+)
+# Redis hands an unacknowledged message out again after this many seconds; it must exceed
+# the hard time limit, or a long purge would be delivered a second time while it runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 3600
+    ),
+}
+# A purge sent without a queue (a shell, a script) still goes to its zone's worker.
+CELERY_TASK_ROUTES = ["storage.tasks.task_route"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Log through LOGGING below, like the rest of the project.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

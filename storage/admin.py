@@ -1,13 +1,14 @@
-"""Read-only admin list of recordings.
+"""Read-only admin lists of recordings and of retention purge runs.
 
 Rows are written by the workstation clients and the retention service only; the admin is for
 looking things up, so every write permission is off.
 """
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import Video
+from .models import PurgeRun, Video
 
 
 @admin.register(Video)
@@ -37,6 +38,52 @@ class VideoAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-recording_date", "-id")
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "zone_name",
+        "trigger",
+        "status",
+        "today",
+        "deleted",
+        "missing",
+        "refused",
+        "failed",
+        "freed",
+        "finished_at",
+    )
+    list_filter = ("status", "trigger", "zone_name", "started_at")
+    fields = (
+        ("zone_name", "zone"),
+        ("trigger", "status"),
+        "today",
+        ("started_at", "finished_at"),
+        ("deleted", "missing", "refused", "failed"),
+        "freed",
+        "problems",
+        "error",
+    )
+    readonly_fields = tuple(
+        name for entry in fields for name in (entry if isinstance(entry, tuple) else (entry,))
+    )
+    list_select_related = ("zone",)
+
+    @admin.display(description=_("freed"), ordering="bytes_freed")
+    def freed(self, obj: PurgeRun) -> str:
+        return filesizeformat(obj.bytes_freed)
+
+    # Written by the purge only: nobody edits or deletes its record.
     def has_add_permission(self, request):
         return False
 

@@ -81,3 +81,68 @@ class Video(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} ({self.file_name})"
+
+
+class PurgeRun(models.Model):
+    """One run of the retention purge of a zone, and what it did.
+
+    Written by ``storage.retention`` only; the admin shows it read-only. Counts are brought up
+    to date with every batch, in the batch's own transaction, so a run that was killed shows
+    exactly what it had committed. The zone's name is copied so the history still reads
+    after a zone is deleted.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        FINISHED = "finished", _("finished")
+        FAILED = "failed", _("failed")
+        INTERRUPTED = "interrupted", _("interrupted")
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("schedule")
+        COMMAND = "command", _("command")
+
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="purge_runs",
+        verbose_name=_("zone"),
+    )
+    zone_name = models.CharField(_("zone"), max_length=20, db_index=True)
+    trigger = models.CharField(_("started by"), max_length=16, choices=Trigger.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    today = models.DateField(
+        _("as of"), help_text=_("Recordings whose retention ended before this day expire.")
+    )
+    started_at = models.DateTimeField(_("started"), db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    missing = models.PositiveIntegerField(
+        _("already gone"),
+        default=0,
+        help_text=_("Files that were no longer there: recorded as deleted."),
+    )
+    refused = models.PositiveIntegerField(
+        _("refused"),
+        default=0,
+        help_text=_("File names that would reach outside the storage directory: left alone."),
+    )
+    failed = models.PositiveIntegerField(
+        _("failed"),
+        default=0,
+        help_text=_("Files that could not be deleted (permissions, I/O): kept, tried again."),
+    )
+    bytes_freed = models.PositiveBigIntegerField(_("bytes freed"), default=0)
+    problems = models.TextField(_("problems"), blank=True, default="")
+    error = models.TextField(_("error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("purge run")
+        verbose_name_plural = _("purge runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.zone_name} {self.started_at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,11 @@ retention purge, reconciliation): the name is relative, made of plain segments, 
 symbolic link anywhere on the way, and it resolves inside PATH_DST.
 """
 
+import enum
+import errno
 import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -42,3 +46,91 @@ def file_path_resolve(*, root: str | Path, file_name: str, allow_hidden: bool = 
     if os.path.commonpath([root_path, os.path.realpath(candidate)]) != str(root_path):
         raise UnsafePath("resolves outside PATH_DST")
     return candidate
+
+
+class Removal(enum.Enum):
+    DELETED = "deleted"  # the file was there and is gone now
+    WOULD_DELETE = "would delete"  # dry run: it is there and nothing stands in the way
+    MISSING = "missing"  # there was nothing to delete
+    REFUSED = "refused"  # the name could reach outside PATH_DST: never followed
+    FAILED = "failed"  # there, but not deleted: not a plain file, write-protected, an OS error
+
+
+@dataclass(frozen=True)
+class RemovalResult:
+    outcome: Removal
+    size: int = 0  # bytes the file took (for DELETED and WOULD_DELETE)
+    reason: str = ""
+
+
+# Open a directory without following a symlink, so what was checked is what is used.
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def file_remove(*, root: str | Path, file_name: str, dry_run: bool = False) -> RemovalResult:
+    """Delete the recording ``file_name`` under ``root`` (a zone's PATH_DST), safely.
+
+    The name must first pass ``file_path_resolve``. The deletion itself then walks from
+    ``root`` one directory at a time through file descriptors opened with O_NOFOLLOW and
+    unlinks relative to the last one, so a symlink swapped in after the check is refused
+    rather than followed: nothing outside ``root`` can be reached, whatever happens on disk
+    meanwhile.
+
+    Only a regular file is deleted. A file or directory nobody may write to (no ``w`` bit at
+    all) was made read-only on purpose by an administrator: it is reported as failed, not
+    deleted, even by a worker running as root, which the permission bits do not stop.
+    """
+    try:
+        file_path_resolve(root=root, file_name=file_name)
+    except UnsafePath as exc:
+        return RemovalResult(Removal.REFUSED, reason=str(exc))
+    *directories, base = file_name.split("/")
+    try:
+        fd = os.open(os.path.abspath(root), _DIR_FLAGS)
+    except OSError as exc:
+        return RemovalResult(Removal.FAILED, reason=f"PATH_DST: {_os_reason(exc)}")
+    try:
+        for part in directories:
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except (FileNotFoundError, NotADirectoryError):
+                return RemovalResult(Removal.MISSING)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return RemovalResult(Removal.REFUSED, reason="symbolic link in the path")
+                return RemovalResult(Removal.FAILED, reason=_os_reason(exc))
+            os.close(fd)
+            fd = next_fd
+        try:
+            st = os.stat(base, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return RemovalResult(Removal.MISSING)
+        except OSError as exc:
+            return RemovalResult(Removal.FAILED, reason=_os_reason(exc))
+        if stat.S_ISLNK(st.st_mode):
+            return RemovalResult(Removal.REFUSED, reason="symbolic link in the path")
+        if not stat.S_ISREG(st.st_mode):
+            return RemovalResult(Removal.FAILED, reason="not a regular file")
+        if not st.st_mode & _ANY_WRITE:
+            return RemovalResult(Removal.FAILED, reason="write-protected file")
+        if not os.fstat(fd).st_mode & _ANY_WRITE:
+            return RemovalResult(Removal.FAILED, reason="write-protected directory")
+        if dry_run:
+            return RemovalResult(Removal.WOULD_DELETE, size=st.st_size)
+        try:
+            os.unlink(base, dir_fd=fd)
+        except FileNotFoundError:
+            return RemovalResult(Removal.MISSING)
+        except OSError as exc:
+            return RemovalResult(Removal.FAILED, reason=_os_reason(exc))
+        return RemovalResult(Removal.DELETED, size=st.st_size)
+    finally:
+        os.close(fd)
+
+
+_ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def _os_reason(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return f"{exc.strerror or exc} ({name})" if name else str(exc.strerror or exc)

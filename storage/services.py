@@ -17,10 +17,12 @@ def video_legal_hold_set(*, video: Video, hold: bool, reason: str = "") -> Video
     reason = reason.strip()
     if hold and not reason:
         raise ValidationError({"reason": _("Say why the recording must be kept.")})
-    if video.delete_date is not None and hold:
-        raise ValidationError(_("The recording has already been deleted."))
-    # Lock the row: the retention purge must see either the old or the new state.
+    # Lock the row: the retention purge must see either the old or the new state. The
+    # purge may have deleted the file while this waited for the lock, so whether it is
+    # deleted is read from the locked row, not from the caller's copy.
     locked = Video.objects.select_for_update().get(pk=video.pk)
+    if locked.delete_date is not None and hold:
+        raise ValidationError(_("The recording has already been deleted."))
     locked.legal_hold = hold
     locked.legal_hold_reason = reason[:255] if hold else ""
     locked.save(update_fields=["legal_hold", "legal_hold_reason"])

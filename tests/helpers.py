@@ -42,3 +42,57 @@ def subprocess_db_env() -> dict[str, str]:
 
     url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
     return {"DATABASE_URL": f"{url}/{connection.settings_dict['NAME']}"}
+
+
+def wait_until(condition, *, what: str, limit: float = 60.0) -> None:
+    """Poll until ``condition()`` holds. The limit only keeps a broken run from hanging the
+    suite; nothing is asserted about how long it took."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def statements_running(*, database: str, containing: str) -> list[tuple[int, str]]:
+    """(session id, SQL) of the statements other sessions on ``database`` are executing right
+    now, filtered by a substring. A statement blocked on a row lock stays here until it gets
+    the lock.
+
+    MariaDB's PROCESSLIST, not INNODB_TRX: a transaction whose first statement is still
+    waiting for its first lock is not listed there yet.
+    """
+    return [(session, info) for session, info in _sessions(database=database) if containing in info]
+
+
+def session_alive(*, database: str, session: int) -> bool:
+    return any(found == session for found, _info in _sessions(database=database, idle=True))
+
+
+def _sessions(*, database: str, idle: bool = False) -> list[tuple[int, str]]:
+    import MySQLdb
+    from django.db import connection
+
+    settings = connection.settings_dict
+    conn = MySQLdb.connect(
+        host=settings["HOST"] or "127.0.0.1",
+        port=int(settings["PORT"] or 3306),
+        user=settings["USER"],
+        password=settings["PASSWORD"] or "",
+    )
+    try:
+        cursor = conn.cursor()
+        cursor.execute(
+            "SELECT ID, INFO, COMMAND FROM information_schema.PROCESSLIST "
+            "WHERE DB = %s AND ID <> CONNECTION_ID()",
+            [database],
+        )
+        return [
+            (session, info or "")
+            for session, info, command in cursor.fetchall()
+            if idle or command == "Query"
+        ]
+    finally:
+        conn.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,14 @@ from . import selectors, ssh_keys
 from .fields import FieldDecryptionError
 from .forms import ZoneAdminForm
 from .models import Zone
-from .services import KeyAction, zone_create, zone_update, zones_link_secret_regenerate
+from .purge_schedule import zone_purge_schedule
+from .services import (
+    KeyAction,
+    zone_create,
+    zone_delete,
+    zone_update,
+    zones_link_secret_regenerate,
+)
 
 
 class _ServiceRejected(Exception):
@@ -42,12 +50,19 @@ class ZoneAdmin(admin.ModelAdmin):
         "public_endpoint",
         "enabled",
         "retention_days",
+        "purge_time",
     )
     list_display_links = ("name",)
     list_filter = ("enabled",)
     search_fields = ("name", "server")
     actions = ["regenerate_link_secret"]
-    readonly_fields = ("key_type", "key_fingerprint", "authorized_keys", "created_at")
+    readonly_fields = (
+        "key_type",
+        "key_fingerprint",
+        "authorized_keys",
+        "purge_schedule",
+        "created_at",
+    )
     save_on_top = False
 
     def get_queryset(self, request):
@@ -74,7 +89,17 @@ class ZoneAdmin(admin.ModelAdmin):
                 _("Workstations"),
                 {"fields": ("path_src", "file_extension", "file_name_pattern")},
             ),
-            (_("Retention"), {"fields": ("retention_days",)}),
+            (
+                _("Retention"),
+                {
+                    "fields": ("retention_days", "purge_time")
+                    + (("purge_schedule",) if obj is not None else ()),
+                    "description": _(
+                        "Every day at the purge time the worker on the storage server deletes "
+                        "the recordings whose retention is over. Disabling the zone stops it."
+                    ),
+                },
+            ),
             (
                 _("Video server (nginx)"),
                 {"fields": ("public_scheme", "public_address", "public_port")},
@@ -181,6 +206,14 @@ class ZoneAdmin(admin.ModelAdmin):
         ]
         return [], {}, set(), protected
 
+    def delete_model(self, request, obj):
+        zone_delete(zone=obj)
+
+    def delete_queryset(self, request, queryset):
+        # One by one through the service: each zone's purge schedule goes with it.
+        for zone in queryset:
+            zone_delete(zone=zone)
+
     # --- actions ----------------------------------------------------------------------------
 
     @admin.action(description=_("Regenerate video link secret"), permissions=["change"])
@@ -208,6 +241,22 @@ class ZoneAdmin(admin.ModelAdmin):
         if obj.public_port:
             return f"{obj.public_address}:{obj.public_port}"
         return obj.public_address
+
+    @admin.display(description=_("purge schedule"))
+    def purge_schedule(self, obj: Zone) -> str:
+        task = zone_purge_schedule(zone=obj)
+        if task is None:
+            return _("None: the zone is disabled, nothing is deleted.")
+        text = _("Every day at %(time)s (%(tz)s), on the worker of queue %(queue)s.") % {
+            "time": f"{task.crontab.hour.zfill(2)}:{task.crontab.minute.zfill(2)}",
+            "tz": task.crontab.timezone,
+            "queue": task.queue,
+        }
+        if task.last_run_at:
+            text += " " + _("Last sent: %(when)s.") % {
+                "when": formats.localize(timezone.localtime(task.last_run_at))
+            }
+        return text
 
     @admin.display(description=_("key type"))
     def key_type(self, obj: Zone) -> str:

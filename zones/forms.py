@@ -30,6 +30,7 @@ ZONE_FORM_FIELDS = (
     "file_extension",
     "file_name_pattern",
     "retention_days",
+    "purge_time",
     "public_scheme",
     "public_address",
     "public_port",

@@ -5,6 +5,8 @@ columns the new system adds all carry database-level defaults, so an INSERT writ
 way (naming only the seed's columns) still succeeds.
 """
 
+from datetime import time
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -24,6 +26,8 @@ from .validators import (
 
 # The seed stored SPEED in a varchar(5): keep every value an old reader could still parse.
 MAX_SPEED_KBPS = 99_999
+# The daily purge runs at night, when nobody is watching recordings.
+DEFAULT_PURGE_TIME = time(3, 0)
 
 
 class Zone(models.Model):
@@ -117,6 +121,16 @@ class Zone(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text=_("How long a recording is kept unless the recording itself says otherwise."),
     )
+    purge_time = models.TimeField(
+        _("daily purge time"),
+        default=DEFAULT_PURGE_TIME,
+        db_default=DEFAULT_PURGE_TIME,
+        db_column="PURGE_TIME",
+        help_text=_(
+            "Time of day (in the project's time zone) the zone's storage server deletes "
+            "expired recordings."
+        ),
+    )
     link_secret = EncryptedTextField(
         _("video link secret"), default="", db_default="", blank=True, db_column="LINK_SECRET"
     )
@@ -147,3 +161,8 @@ class Zone(models.Model):
             file_name_pattern_check(self.file_name_pattern)
         except ValidationError as exc:
             raise ValidationError({"file_name_pattern": exc}) from exc
+
+    @property
+    def purge_queue(self) -> str:
+        """The Celery queue only this zone's storage server consumes (it mounts PATH_DST)."""
+        return f"zone.{self.name}"

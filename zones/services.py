@@ -56,6 +56,7 @@ def zone_create(
     with transaction.atomic():
         zone.full_clean()
         _save(zone=zone, force_insert=True)
+        _purge_schedule_sync(zone=zone)
     return zone
 
 
@@ -94,7 +95,22 @@ def zone_update(
     with transaction.atomic():
         zone.full_clean(exclude=zone.get_deferred_fields())
         _save(zone=zone, update_fields=update_fields)
+        _purge_schedule_sync(zone=zone)
     return zone
+
+
+def zone_delete(*, zone: Zone) -> None:
+    """Delete a zone and its purge schedule together.
+
+    Raises ``ProtectedError`` while the zone still has recordings: those are kept for their
+    retention period, so such a zone is disabled rather than deleted.
+    """
+    with transaction.atomic():
+        if apps.is_installed("django_celery_beat"):
+            from .purge_schedule import purge_schedule_remove
+
+            purge_schedule_remove(zone_id=zone.pk)
+        zone.delete()
 
 
 def zone_link_secret_regenerate(*, zone: Zone) -> None:
@@ -209,6 +225,19 @@ def field_keys_rotate(*, dry_run: bool = False) -> KeyRotationSummary:
 
 
 # --- internals ------------------------------------------------------------------------------
+
+
+def _purge_schedule_sync(*, zone: Zone) -> None:
+    """Keep the zone's daily purge entry in step, in the caller's transaction.
+
+    Only where this process schedules at all: the workstation client runs these models with
+    settings that leave django-celery-beat out (and never edits a zone), so the scheduler is
+    imported here, not at the top.
+    """
+    if apps.is_installed("django_celery_beat"):
+        from .purge_schedule import zone_purge_schedule_sync
+
+        zone_purge_schedule_sync(zone=zone)
 
 
 def _refuse_secret_fields(fields: dict[str, Any]) -> None:

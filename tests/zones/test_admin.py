@@ -51,6 +51,7 @@ def form_data() -> dict:
         "file_extension": "mp4",
         "file_name_pattern": "",
         "retention_days": "90",
+        "purge_time": "03:00",
         "public_scheme": "http",
         "public_address": "docker5.kursk.example.ru",
         "public_port": "88",

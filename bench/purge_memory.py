@@ -1,0 +1,143 @@
+"""Retention purge memory: the peak resident memory of ``manage.py purge_expired`` purging
+100,000 expired recordings (real rows in MariaDB, real files on disk), against its anchor
+measured in the same run: the same command purging 10,000. The purge walks the rows in
+id-keyed batches, so its memory must not grow with the number of rows.
+
+Target: ratio <= 1.1.
+
+What growth there is between the two is printed per row too. Expect a few tens of bytes: not
+kept per row, but the interpreter's table of interned strings (pathlib interns every path
+segment, so every file name passes through it), which resizes by a couple of megabytes once
+enough distinct names have gone by and then stays there (300,000 rows peak where 100,000 do).
+
+    python bench/purge_memory.py [--rows 100000] [--anchor 10000]
+
+A purge consumes its data, so the database ``opvideo_bench_purge`` is filled afresh every
+run and dropped afterwards; the files go under /tmp and are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PYTHON, REPO, bench_env, connect, database_create, manage
+
+DATABASE = "opvideo_bench_purge"
+TARGET_RATIO = 1.1
+
+
+def fill(*, rows: int, base: Path):
+    """A zone whose PATH_DST holds ``rows`` expired recordings (files and rows)."""
+    from storage.models import Video
+    from storage.retention import retention_today
+    from zones.services import zone_create
+
+    root = base / f"store-{rows}"
+    root.mkdir()
+    zone = zone_create(
+        name=f"bench{rows}",
+        server="storage.bench.example.ru",
+        ssh_user="opvideo",
+        speed_kbps=3000,
+        path_src="/home/oper/.videos",
+        path_dst=str(root),
+        file_extension="mp4",
+        retention_days=30,
+        enabled=False,  # no beat entry: the command runs the purge
+    )
+    recorded = retention_today() - timedelta(days=100)
+    batch = []
+    for n in range(rows):
+        name = f"op{n % 100:03}/2026-01-01_10-00-00_node_0_domain_0_nauss_0_{n}.mp4"
+        path = root / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"v")
+        batch.append(
+            Video(
+                zone=zone,
+                session_id=f"node_0_domain_0_nauss_0_{1629126106 + n}_{n}",
+                project_id="corebo00000000000ng9hgl5vhtinhmo",
+                file_name=name,
+                recording_date=recorded,
+                size=1,
+            )
+        )
+        if len(batch) == 5000:
+            Video.objects.bulk_create(batch)
+            batch = []
+    Video.objects.bulk_create(batch)
+    return zone
+
+
+def measure(*, rows: int, base: Path, env: dict[str, str]) -> int:
+    """Peak resident memory, in bytes, of ``manage.py purge_expired`` purging ``rows``
+    expired recordings: the real command in its own process, as an operator runs it."""
+    zone = fill(rows=rows, base=base)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, str(REPO / "manage.py"), "purge_expired", "--zone", zone.name],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output = proc.stdout.read().decode(errors="replace")
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0 or f"deleted {rows}," not in output:
+        raise SystemExit(f"the purge of {rows} rows failed:\n{output}")
+    if any((base / f"store-{rows}").rglob("*.mp4")):
+        raise SystemExit(f"the purge of {rows} rows left files behind")
+    peak = usage.ru_maxrss * 1024  # Linux reports KiB
+    print(
+        f"purge_expired of {rows:>7,} expired recordings: peak RSS {peak / 2**20:.1f} MiB, "
+        f"{seconds:.1f} s"
+    )
+    return peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--anchor", type=int, default=10_000)
+    args = parser.parse_args()
+
+    database_create(DATABASE, fresh=True)
+    env = bench_env(DATABASE, LOG_LEVEL="ERROR")
+    manage("migrate", "--no-input", "-v0", env=env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    base = Path(tempfile.mkdtemp(prefix="opvideo-bench-purge-"))
+    try:
+        anchor = measure(rows=args.anchor, base=base, env=env)
+        figure = measure(rows=args.rows, base=base, env=env)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+        from django.db import connections
+
+        connections.close_all()
+        connect("mysql").cursor().execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
+    growth = (figure - anchor) / (args.rows - args.anchor)
+    print(f"growth between the two: {growth:.0f} bytes per row")
+    ratio = figure / anchor
+    verdict = "ok" if ratio <= TARGET_RATIO else f"OVER TARGET {TARGET_RATIO}"
+    print(
+        f"ratio: peak RSS at {args.rows:,} rows / at {args.anchor:,} rows (anchor, same run) "
+        f"= {ratio:.2f} (target <= {TARGET_RATIO}: {verdict})"
+    )
+
+
+if __name__ == "__main__":
+    main()

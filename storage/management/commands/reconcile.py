@@ -1,0 +1,66 @@
+"""`manage.py reconcile --zone Z`: a zone's rows against the files on its storage server.
+
+Run it on the zone's storage server. The work is in storage.reconcile; this only prints.
+"""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError, no_translations
+
+from storage.reconcile import ORPHAN_MIN_AGE, videos_reconcile
+from storage.retention import PurgeError, purge_zones
+
+
+class Command(BaseCommand):
+    help = (
+        "Report files in the zone's storage directory that no row knows (orphans) and live "
+        "rows whose file is missing. --fix records the missing ones as deleted; orphans are "
+        "deleted only with --delete-orphans."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Record live rows whose file is missing as deleted (never one on legal hold).",
+        )
+        parser.add_argument(
+            "--delete-orphans",
+            action="store_true",
+            help="Delete files no row knows, if they arrived more than --orphan-min-age ago.",
+        )
+        parser.add_argument(
+            "--orphan-min-age",
+            type=float,
+            default=ORPHAN_MIN_AGE.total_seconds() / 3600,
+            metavar="HOURS",
+            help="A file with no row younger than this is never deleted (default %(default)s).",
+        )
+
+    @no_translations
+    def handle(self, *args, zone, fix, delete_orphans, orphan_min_age, **options):
+        found = purge_zones().filter(name=zone).first()
+        if found is None:
+            raise CommandError(f"no zone named {zone!r}")
+        if orphan_min_age < 0:
+            raise CommandError("--orphan-min-age cannot be negative")
+        try:
+            summary = videos_reconcile(
+                zone=found,
+                fix=fix,
+                delete_orphans=delete_orphans,
+                orphan_min_age=timedelta(hours=orphan_min_age),
+                report=self._report,
+            )
+        except PurgeError as exc:
+            raise CommandError(str(exc)) from exc
+        for line in summary.lines():
+            self.stdout.write(line)
+        if not fix and summary.missing - summary.missing_held:
+            self.stdout.write("Run again with --fix to record the missing files as deleted.")
+        if not delete_orphans and summary.orphans - summary.orphans_too_new:
+            self.stdout.write("Run again with --delete-orphans to delete the orphans.")
+
+    def _report(self, finding: str, name: str, detail: str) -> None:
+        self.stdout.write(f"{finding}: {name}" + (f" ({detail})" if detail else ""))

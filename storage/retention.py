@@ -1,0 +1,458 @@
+"""Retention: which recordings have expired, and the purge that deletes them.
+
+The rule, stated here once (the README says the same in words):
+
+    A recording expires when RECORDING_DATE + days < today, where days is its own
+    STORAGE_DAYS or, when that is empty, its zone's RETENTION_DAYS, and today is the date
+    in settings.TIME_ZONE. It is kept through its last day, RECORDING_DATE + days, and
+    deleted from the day after. A recording under legal hold never expires while the hold
+    lasts. A row with DELETE_DATE set is done and never touched again.
+
+The purge (``videos_purge_expired``) runs on the zone's storage server, which mounts
+PATH_DST. It walks the expired rows in batches keyed by id, so its memory does not grow with
+their number. For each batch it locks the rows and checks them against the rule again (a
+legal hold placed a moment ago, or a longer retention, wins), deletes the files, and records
+DELETE_DATE for the deleted and the already-missing ones in one UPDATE, in the same
+transaction. A file is deleted before its row says so: a run killed in between leaves a row
+whose file is gone, which the next run counts as missing and records, so running it again
+always reaches the same end state. A file that cannot be deleted, or whose name would reach
+outside PATH_DST, keeps its row untouched and is reported; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import NotSupportedError, connection, transaction
+from django.db.models import DateField, Expression, F, Func, IntegerField, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from zones.models import Zone
+
+from .models import PurgeRun, Video
+from .paths import Removal, RemovalResult, file_remove
+
+logger = logging.getLogger(__name__)
+
+# How many problems a PurgeRun keeps word for word; the counts are always complete.
+PROBLEMS_KEPT = 200
+
+# Everything the retention worker reads and writes, by field. Its database user is granted
+# exactly these (storage.grants), so a query touching anything else fails in the tests.
+PURGE_ZONE_FIELDS = ("id", "name", "enabled", "path_dst", "retention_days")
+PURGE_VIDEO_READ_FIELDS = (
+    "id",
+    "zone",
+    "file_name",
+    "recording_date",
+    "storage_days",
+    "delete_date",
+    "legal_hold",
+)
+PURGE_VIDEO_WRITE_FIELDS = ("delete_date",)
+
+
+class PurgeError(Exception):
+    """The purge cannot run at all (nothing was changed); the message says why."""
+
+
+class PurgeAlreadyRunning(PurgeError):
+    """Another purge of the same zone holds the zone's lock."""
+
+
+# --- the rule -------------------------------------------------------------------------------
+
+
+class AddDays(Func):
+    """``date + n days`` for an integer expression ``n`` (a column): the ORM has no portable
+    spelling for adding a per-row number of days to a date."""
+
+    arity = 2
+    output_field = DateField()
+
+    def _parts(self, compiler, connection):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return date_sql, days_sql, (*date_params, *days_params)
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        date_sql, days_sql, params = self._parts(compiler, connection)
+        return f"DATE_ADD({date_sql}, INTERVAL ({days_sql}) DAY)", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        date_sql, days_sql, params = self._parts(compiler, connection)
+        return f"date({date_sql}, '+' || ({days_sql}) || ' days')", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        date_sql, days_sql, params = self._parts(compiler, connection)
+        return f"(({date_sql}) + ({days_sql}) * INTERVAL '1 day')::date", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError(f"AddDays is not implemented for {connection.vendor}")
+
+
+def expiry_date(*, retention_days: Expression | int | None = None) -> AddDays:
+    """The last day a recording is kept: RECORDING_DATE + (STORAGE_DAYS or RETENTION_DAYS).
+
+    ``retention_days`` is the zone's value when the caller already has it (no join); by
+    default it is read from the recording's zone.
+    """
+    if retention_days is None:
+        retention_days = F("zone__retention_days")
+    elif isinstance(retention_days, int):
+        retention_days = Value(retention_days)
+    days = Coalesce(F("storage_days"), retention_days, output_field=IntegerField())
+    return AddDays(F("recording_date"), days)
+
+
+def purge_zones() -> QuerySet[Zone]:
+    """Zones as the retention worker may read them: the columns it needs and no others (none
+    of the secrets: a storage server holds no key to decrypt them)."""
+    return Zone.objects.only(*PURGE_ZONE_FIELDS)
+
+
+def retention_today() -> date:
+    """Today in the project's time zone, the day the rule compares with."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+def videos_expired(
+    *, zone: Zone, today: date, retention_days: int | None = None
+) -> QuerySet[Video]:
+    """The zone's recordings the rule says to delete on ``today`` and not yet deleted."""
+    if retention_days is None:
+        retention_days = zone.retention_days
+    return (
+        Video.objects.filter(zone=zone, delete_date__isnull=True, legal_hold=False)
+        .alias(kept_until=expiry_date(retention_days=retention_days))
+        .filter(kept_until__lt=today)
+    )
+
+
+# --- the purge ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeItem:
+    """What happened to one recording, for a caller that lists them (``--dry-run``)."""
+
+    video_id: int
+    file_name: str
+    outcome: Removal
+    size: int = 0
+    reason: str = ""
+
+
+@dataclass
+class PurgeSummary:
+    zone: str
+    today: date
+    dry_run: bool = False
+    deleted: int = 0
+    missing: int = 0
+    refused: int = 0
+    failed: int = 0
+    bytes_freed: int = 0
+    # Expired when the run listed them, no longer when their batch was locked: a legal
+    # hold placed or a retention lengthened during the run, or another run was quicker.
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def problem_count(self) -> int:
+        return self.refused + self.failed
+
+    def line(self) -> str:
+        """The summary in one line, as the command prints it and the log keeps it."""
+        verb, freed = ("would delete", "would free") if self.dry_run else ("deleted", "freed")
+        return (
+            f"zone {self.zone}, expired before {self.today.isoformat()}: "
+            f"{verb} {self.deleted}, missing {self.missing}, refused {self.refused}, "
+            f"failed {self.failed}, skipped {self.skipped}, {freed} {self.bytes_freed} bytes"
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "zone": self.zone,
+            "today": self.today.isoformat(),
+            "dry_run": self.dry_run,
+            "deleted": self.deleted,
+            "missing": self.missing,
+            "refused": self.refused,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "bytes_freed": self.bytes_freed,
+            "run_id": self.run_id,
+        }
+
+    def add(self, item: PurgeItem) -> None:
+        """Count one row's outcome; a refusal or failure is logged and kept word for word."""
+        if item.outcome in (Removal.DELETED, Removal.WOULD_DELETE):
+            self.deleted += 1
+            self.bytes_freed += item.size
+        elif item.outcome == Removal.MISSING:
+            self.missing += 1
+        else:
+            if item.outcome == Removal.REFUSED:
+                self.refused += 1
+            else:
+                self.failed += 1
+            line = f"{item.outcome.value}: id={item.video_id} {item.file_name!r}: {item.reason}"
+            logger.warning("purge of zone %s: %s", self.zone, line)
+            if len(self.problems) < PROBLEMS_KEPT:
+                self.problems.append(line)
+
+
+def videos_purge_expired(
+    *,
+    zone: Zone,
+    today: date | None = None,
+    dry_run: bool = False,
+    trigger: str = PurgeRun.Trigger.COMMAND,
+    batch_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    each: Callable[[PurgeItem], None] | None = None,
+) -> PurgeSummary:
+    """Delete the zone's expired recordings from PATH_DST and record their DELETE_DATE.
+
+    ``today`` may be given to purge as of an earlier day (never a later one: that would
+    delete recordings still to be kept). ``dry_run`` deletes and records nothing and reports
+    what a run would do. ``progress`` is called with the number of rows each batch handled,
+    ``each`` with every row's outcome. A real run is recorded as a ``PurgeRun``.
+
+    Raises ``PurgeError`` when it cannot run at all: a date in the future, PATH_DST missing
+    on this host (deleting nothing, rather than recording every file as gone), or another
+    purge of the zone still running.
+    """
+    local_today = retention_today()
+    today = today or local_today
+    if today > local_today:
+        raise PurgeError(
+            f"{today.isoformat()} is after today ({local_today.isoformat()} in "
+            f"{settings.TIME_ZONE}): purging as of a future day would delete recordings "
+            "that must still be kept"
+        )
+    batch_size = batch_size or settings.OPVIDEO_PURGE_BATCH_SIZE
+    summary = PurgeSummary(zone=zone.name, today=today, dry_run=dry_run)
+    if dry_run:
+        root = zone_storage_root(zone=zone)
+        for batch in _expired_batches(zone=zone, today=today, batch_size=batch_size):
+            for video_id, file_name in batch:
+                result = file_remove(root=root, file_name=file_name, dry_run=True)
+                _handle(summary, each, video_id, file_name, result)
+            if progress:
+                progress(len(batch))
+        return summary
+
+    with _zone_purge_lock(zone=zone):
+        run = _run_start(zone=zone, today=today, trigger=trigger)
+        summary.run_id = run.pk
+        try:
+            root = zone_storage_root(zone=zone)
+            for batch in _expired_batches(zone=zone, today=today, batch_size=batch_size):
+                _purge_batch(
+                    zone=zone,
+                    today=today,
+                    root=root,
+                    ids=[video_id for video_id, _name in batch],
+                    run=run,
+                    summary=summary,
+                    each=each,
+                )
+                if progress:
+                    progress(len(batch))
+        except Exception as exc:
+            _run_end(run=run, summary=summary, status=PurgeRun.Status.FAILED, error=exc)
+            raise
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: stopped from outside
+            _run_end(run=run, summary=summary, status=PurgeRun.Status.INTERRUPTED, error=exc)
+            raise
+        _run_end(run=run, summary=summary, status=PurgeRun.Status.FINISHED)
+    logger.info("purge finished: %s", summary.line())
+    return summary
+
+
+def _handle(
+    summary: PurgeSummary,
+    each: Callable[[PurgeItem], None] | None,
+    video_id: int,
+    file_name: str,
+    result: RemovalResult,
+) -> PurgeItem:
+    item = PurgeItem(video_id, file_name, result.outcome, result.size, result.reason)
+    summary.add(item)
+    if each:
+        each(item)
+    return item
+
+
+def zone_storage_root(*, zone: Zone) -> str:
+    """The zone's PATH_DST on this host, checked once before anything is touched.
+
+    A storage directory that is not there (a mount that failed, a worker on the wrong
+    host) would make every file look already deleted; refusing to run keeps the rows as
+    they are until the directory is back.
+    """
+    root = os.path.abspath(zone.path_dst)
+    if not os.path.isdir(root):
+        raise PurgeError(
+            f"PATH_DST {zone.path_dst} of zone {zone.name} is not a directory on this host "
+            "(is the storage mounted? is this the zone's storage server?); nothing was changed"
+        )
+    if os.path.realpath(root) != root:
+        raise PurgeError(
+            f"PATH_DST {zone.path_dst} of zone {zone.name} is or passes through a symbolic "
+            "link; nothing was changed"
+        )
+    return root
+
+
+def _expired_batches(*, zone: Zone, today: date, batch_size: int) -> Iterator[list]:
+    """(id, FILE_NAME) of the expired rows, ``batch_size`` at a time, in id order.
+
+    Each batch is a fresh keyset query (id greater than the last one seen), so nothing
+    accumulates whatever the number of rows, and rows left behind (refused, failed) are not
+    met again in the same run.
+    """
+    last_id = 0
+    while True:
+        batch = list(
+            videos_expired(zone=zone, today=today, retention_days=_retention_days(zone=zone))
+            .filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "file_name")[:batch_size]
+        )
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1][0]
+
+
+def _retention_days(*, zone: Zone) -> int:
+    """The zone's retention as it is now: an admin may lengthen it while a purge runs."""
+    return Zone.objects.values_list("retention_days", flat=True).get(pk=zone.pk)
+
+
+def _purge_batch(
+    *,
+    zone: Zone,
+    today: date,
+    root: str,
+    ids: list[int],
+    run: PurgeRun,
+    summary: PurgeSummary,
+    each: Callable[[PurgeItem], None] | None,
+) -> None:
+    """Delete one batch's files and record it, in one transaction holding the rows' locks.
+
+    The rows are locked and checked against the rule again first: a legal hold is placed
+    under the same lock (``video_legal_hold_set``), so either the hold came first and the
+    row is skipped, or the purge came first and the hold waits for it.
+    """
+    with transaction.atomic():
+        locked = list(
+            videos_expired(zone=zone, today=today, retention_days=_retention_days(zone=zone))
+            .filter(id__in=ids)
+            .order_by("id")
+            .select_for_update()
+            .values_list("id", "file_name")
+        )
+        before = (summary.deleted, summary.missing, summary.refused, summary.failed)
+        bytes_before = summary.bytes_freed
+        summary.skipped += len(ids) - len(locked)
+        done = []
+        for video_id, file_name in locked:
+            result = file_remove(root=root, file_name=file_name)
+            item = _handle(summary, each, video_id, file_name, result)
+            if item.outcome in (Removal.DELETED, Removal.MISSING):
+                done.append(video_id)
+        if done:
+            Video.objects.filter(id__in=done).update(delete_date=retention_today())
+        PurgeRun.objects.filter(pk=run.pk).update(
+            deleted=F("deleted") + summary.deleted - before[0],
+            missing=F("missing") + summary.missing - before[1],
+            refused=F("refused") + summary.refused - before[2],
+            failed=F("failed") + summary.failed - before[3],
+            bytes_freed=F("bytes_freed") + summary.bytes_freed - bytes_before,
+        )
+
+
+def _run_start(*, zone: Zone, today: date, trigger: str) -> PurgeRun:
+    """Record the run (committed at once, so the admin sees it while it works).
+
+    Runs of this zone still marked running died without saying so (killed, the host went
+    down): this run holds the zone's lock, so none of them can still be alive.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        PurgeRun.objects.filter(zone=zone, status=PurgeRun.Status.RUNNING).update(
+            status=PurgeRun.Status.INTERRUPTED, finished_at=now
+        )
+        return PurgeRun.objects.create(
+            zone=zone,
+            zone_name=zone.name,
+            trigger=trigger,
+            today=today,
+            started_at=now,
+            status=PurgeRun.Status.RUNNING,
+        )
+
+
+def _run_end(
+    *,
+    run: PurgeRun,
+    summary: PurgeSummary,
+    status: str,
+    error: BaseException | None = None,
+) -> None:
+    problems = "\n".join(summary.problems)
+    if summary.problem_count > len(summary.problems):
+        problems += f"\n… and {summary.problem_count - len(summary.problems)} more (see the log)"
+    try:
+        PurgeRun.objects.filter(pk=run.pk).update(
+            status=status,
+            finished_at=timezone.now(),
+            problems=problems,
+            error="" if error is None else f"{type(error).__name__}: {error}"[:2000],
+        )
+    except Exception:
+        # The database may be what failed; the original error is what must surface.
+        logger.exception("could not record the end of purge run %s", run.pk)
+
+
+def purge_lock_name(*, zone: Zone) -> str:
+    """The MariaDB named lock a purge of ``zone`` holds. Named locks are server-wide: the
+    database name keeps two installations on one server apart."""
+    return f"opvideo.purge.{connection.settings_dict['NAME']}.{zone.pk}"[-64:]
+
+
+@contextlib.contextmanager
+def _zone_purge_lock(*, zone: Zone) -> Iterator[None]:
+    """One purge per zone at a time, across hosts: a MariaDB named lock, held by this
+    database session and released by the server if the process dies.
+
+    Two purges at once would still be correct (the row locks see to that), but the lock is
+    what lets a run declare the zone's earlier 'running' runs dead.
+    """
+    if connection.vendor != "mysql":
+        yield
+        return
+    name = purge_lock_name(zone=zone)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
+        (got,) = cursor.fetchone()
+    if got != 1:
+        raise PurgeAlreadyRunning(f"another purge of zone {zone.name} is running")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])

@@ -1,0 +1,124 @@
+"""The retention workers' database user: the README's GRANTs are what the purge, reconcile
+and the worker need, and nothing more. Here they run as exactly that user."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import MySQLdb
+import pytest
+
+from storage.grants import retention_grants
+from storage.models import PurgeRun, Video
+from storage.retention import retention_today
+from tests.helpers import REPO, manage, wait_until
+from tests.services.celery import beat_send, worker
+
+DENIED = (MySQLdb.OperationalError, MySQLdb.ProgrammingError)
+OLD = retention_today() - timedelta(days=100)
+
+
+@pytest.fixture(scope="module")
+def rm_account(django_db_setup, django_db_blocker):
+    """A MariaDB user with exactly the retention GRANTs on the test database; yields the
+    DATABASE_URL a worker would be given."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        db = connection.settings_dict
+        user = f"opvrm_{db['NAME']}"[:80]
+        password = secrets.token_urlsafe(16)  # [A-Za-z0-9_-]: safe inside quotes
+        spec = f"'{user}'@'%'"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP USER IF EXISTS {spec}")
+            cursor.execute(f"CREATE USER {spec} IDENTIFIED BY '{password}'")
+            for statement in retention_grants(database=db["NAME"], account=spec):
+                cursor.execute(statement)
+        host, port = db["HOST"] or "127.0.0.1", int(db["PORT"] or 3306)
+        yield {
+            "url": f"mysql://{user}:{password}@{host}:{port}/{db['NAME']}",
+            "connect": dict(host=host, port=port, user=user, password=password, db=db["NAME"]),
+        }
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(f"DROP USER IF EXISTS {spec}")
+
+
+def as_rm(rm_account, *args: str):
+    """``manage.py <args>`` as the retention worker runs it: its database user, no key."""
+    return manage(
+        *args, env={"DATABASE_URL": rm_account["url"], "FIELD_ENCRYPTION_KEYS": ""}, check=False
+    )
+
+
+def test_the_readme_gives_the_grants_the_code_needs():
+    readme = REPO.joinpath("README.md").read_text()
+    for statement in retention_grants():
+        assert statement in readme
+
+
+def test_manage_py_prints_them_for_any_database_and_host():
+    out = manage("retention_grants", "--database", "calls", "--host", "10.%").stdout.splitlines()
+    assert out[0] == "CREATE USER 'opvideo_rm'@'10.%' IDENTIFIED BY '<password>';"
+    assert out[1:] == retention_grants(database="calls", account="'opvideo_rm'@'10.%'")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_and_reconcile_run_as_the_retention_user(rm_account, store):
+    expired = store.recording("old.mp4", recorded=OLD)
+    store.recording("kept.mp4", recorded=retention_today())
+    lost = store.recording("lost.mp4", recorded=retention_today(), file=False)
+
+    dry = as_rm(rm_account, "purge_expired", "--zone", store.zone.name, "--dry-run")
+    purged = as_rm(rm_account, "purge_expired", "--zone", store.zone.name)
+    fixed = as_rm(rm_account, "reconcile", "--zone", store.zone.name, "--fix")
+
+    assert dry.returncode == 0, dry.stderr
+    assert purged.returncode == 0, purged.stderr
+    assert "deleted 1," in purged.stdout
+    assert fixed.returncode == 0, fixed.stderr
+    assert "marked deleted: 1" in fixed.stdout
+    assert store.files() == {"kept.mp4"}
+    assert set(Video.objects.filter(delete_date__isnull=False)) == {expired, lost}
+    assert PurgeRun.objects.get().status == PurgeRun.Status.FINISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_runs_as_the_retention_user(rm_account, store, broker, tmp_path):
+    store.recording("old.mp4", recorded=OLD)
+    beat_send(store.zone)
+
+    with worker(store.zone.purge_queue, tmp_path / "worker.log", DATABASE_URL=rm_account["url"]):
+        wait_until(
+            lambda: PurgeRun.objects.filter(zone=store.zone, status="finished").exists(),
+            what="the worker to purge as the retention user",
+        )
+
+    assert store.files() == set()
+    assert broker.queued(store.zone) == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT `RSA_KEY` FROM `CONFIG`",  # the zones' secrets are not the storage server's
+        "SELECT `LINK_SECRET` FROM `CONFIG`",
+        "SELECT * FROM `CONFIG`",
+        "UPDATE `CONFIG` SET `RETENTION_DAYS` = 1",
+        "SELECT `SESSIONID` FROM `VIDEO`",  # which call a recording belongs to: not needed
+        "UPDATE `VIDEO` SET `LEGAL_HOLD` = 0",
+        "UPDATE `VIDEO` SET `RECORDING_DATE` = '2000-01-01'",
+        "DELETE FROM `VIDEO`",
+        "DELETE FROM `storage_purgerun`",
+        "SELECT * FROM `django_celery_beat_periodictask`",
+        "SELECT * FROM `auth_user`",
+    ],
+)
+def test_the_retention_user_may_not(rm_account, statement):
+    conn = MySQLdb.connect(**rm_account["connect"])
+    try:
+        with pytest.raises(DENIED) as info:
+            conn.cursor().execute(statement)
+    finally:
+        conn.close()
+    assert "denied" in str(info.value).lower()

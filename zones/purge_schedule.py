@@ -1,0 +1,147 @@
+"""The zones' daily purge entries in django-celery-beat's database schedule.
+
+One entry per enabled zone, found by the zone's id (which survives a rename): every day at
+the zone's purge time, beat sends the retention task to the zone's own queue, which only the
+worker on the zone's storage server consumes. zones knows no other app, so the task is named
+by the name it is registered under (storage.tasks registers it under exactly this name).
+
+Kept apart from zones.services because only the web, beat and the workers load
+django-celery-beat; the workstation client imports zones without it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from .models import Zone
+from .selectors import zone_list
+
+PURGE_TASK_NAME = "storage.purge_zone"
+PURGE_SCHEDULE_PREFIX = "opvideo.purge_zone."
+# A purge message nobody took within a day is dropped: the next day's one does the same work,
+# and a worker that was down for a week should not start with seven purges in a row.
+PURGE_MESSAGE_EXPIRES = 23 * 3600
+
+
+def purge_schedule_name(*, zone_id: int) -> str:
+    return f"{PURGE_SCHEDULE_PREFIX}{zone_id}"
+
+
+def zone_purge_schedule(*, zone: Zone) -> PeriodicTask | None:
+    """The zone's daily purge entry as beat sees it, or None (a disabled zone has none)."""
+    return (
+        PeriodicTask.objects.select_related("crontab")
+        .filter(name=purge_schedule_name(zone_id=zone.pk))
+        .first()
+    )
+
+
+def zone_purge_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
+    """Make the zone's daily purge entry match the zone: present while it is enabled, gone
+    when it is not. Returns the entry, or None.
+
+    Called inside the transaction that saves the zone, so the zone and its schedule never
+    disagree. Beat (django-celery-beat's DatabaseScheduler) reads these rows; each names the
+    zone's own queue, so only the worker on the zone's storage server, which mounts PATH_DST,
+    takes the purge.
+    """
+    if not zone.enabled:
+        purge_schedule_remove(zone_id=zone.pk)
+        return None
+    crontab = _daily_crontab(hour=zone.purge_time.hour, minute=zone.purge_time.minute)
+    values = {
+        "task": PURGE_TASK_NAME,
+        "crontab": crontab,
+        "interval": None,
+        "solar": None,
+        "clocked": None,
+        "args": json.dumps([zone.pk]),
+        "kwargs": "{}",
+        "queue": zone.purge_queue,
+        "exchange": None,
+        "routing_key": None,
+        "expire_seconds": PURGE_MESSAGE_EXPIRES,
+        "one_off": False,
+        "enabled": True,
+        "description": (
+            f"Daily purge of the expired recordings of zone {zone.name}, run by the worker "
+            f"of its storage server (queue {zone.purge_queue}). Managed by the zone's page: "
+            "edit the zone, not this entry."
+        ),
+    }
+    # Instance saves, not queryset updates: django-celery-beat tells a running beat to reload
+    # its schedule from the model's save() and delete().
+    task = (
+        PeriodicTask.objects.select_for_update()
+        .filter(name=purge_schedule_name(zone_id=zone.pk))
+        .first()
+    )
+    if task is None:
+        task = PeriodicTask(name=purge_schedule_name(zone_id=zone.pk))
+    elif all(getattr(task, name) == value for name, value in values.items()):
+        return task
+    for name, value in values.items():
+        setattr(task, name, value)
+    task.save()
+    return task
+
+
+def zones_purge_schedules_sync() -> list[tuple[str, str]]:
+    """Bring every zone's purge entry in line with the zone, and drop entries of zones that no
+    longer exist (a zone deleted with SQL). For a database adopted from the old system or
+    restored from a backup, whose zones were never saved through these services.
+
+    Returns (zone or entry name, what happened) pairs, for the command to print.
+    """
+    done = []
+    with transaction.atomic():
+        zones = list(zone_list().order_by("name"))
+        for zone in zones:
+            before = _purge_schedule_state(zone_id=zone.pk)
+            after = zone_purge_schedule_sync(zone=zone)
+            after_state = None if after is None else (after.queue, after.crontab_id)
+            if before == after_state:
+                action = "unchanged" if after else "none (disabled)"
+            elif after is None:
+                action = "removed (disabled)"
+            else:
+                action = "created" if before is None else "updated"
+            done.append((zone.name, action))
+        known = {purge_schedule_name(zone_id=zone.pk) for zone in zones}
+        for task in PeriodicTask.objects.filter(name__startswith=PURGE_SCHEDULE_PREFIX):
+            if task.name not in known:
+                task.delete()
+                done.append((task.name, "removed (no such zone)"))
+    return done
+
+
+def _daily_crontab(*, hour: int, minute: int) -> CrontabSchedule:
+    """A shared "every day at hour:minute" schedule in the project's time zone."""
+    fields = {
+        "minute": str(minute),
+        "hour": str(hour),
+        "day_of_week": "*",
+        "day_of_month": "*",
+        "month_of_year": "*",
+        "timezone": settings.TIME_ZONE,
+    }
+    crontab = CrontabSchedule.objects.filter(**fields).order_by("pk").first()
+    return crontab or CrontabSchedule.objects.create(**fields)
+
+
+def _purge_schedule_state(*, zone_id: int) -> tuple[str, int] | None:
+    found = (
+        PeriodicTask.objects.filter(name=purge_schedule_name(zone_id=zone_id))
+        .values_list("queue", "crontab_id")
+        .first()
+    )
+    return tuple(found) if found else None
+
+
+def purge_schedule_remove(*, zone_id: int) -> None:
+    for task in PeriodicTask.objects.filter(name=purge_schedule_name(zone_id=zone_id)):
+        task.delete()
