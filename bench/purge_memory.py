@@ -1,9 +1,11 @@
-"""Retention purge memory: the peak resident memory of ``manage.py purge_expired`` purging
+"""Retention purge: the peak resident memory of ``manage.py purge_expired`` purging
 100,000 expired recordings (real rows in MariaDB, real files on disk), against its anchor
 measured in the same run: the same command purging 10,000. The purge walks the rows in
-id-keyed batches, so its memory must not grow with the number of rows.
+id-keyed batches, so its memory must not grow with the number of rows. And its time against
+``find PATH -type f -delete`` on an identical tree (the floor: deleting without deciding or
+recording anything).
 
-Target: ratio <= 1.1.
+Targets: memory ratio <= 1.1; purge time within 2x of find.
 
 What growth there is between the two is printed per row too. Expect a few tens of bytes: not
 kept per row, but the interpreter's table of interned strings (pathlib interns every path
@@ -79,7 +81,19 @@ def fill(*, rows: int, base: Path):
     return zone
 
 
-def measure(*, rows: int, base: Path, env: dict[str, str]) -> int:
+def find_delete_seconds(*, rows: int, base: Path) -> float:
+    """``find -type f -delete`` over a tree laid out exactly as ``fill`` lays out its files."""
+    root = base / f"find-{rows}"
+    for n in range(rows):
+        path = root / f"op{n % 100:03}/2026-01-01_10-00-00_node_0_domain_0_nauss_0_{n}.mp4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"v")
+    start = time.perf_counter()
+    subprocess.run(["find", str(root), "-type", "f", "-delete"], check=True)
+    return time.perf_counter() - start
+
+
+def measure(*, rows: int, base: Path, env: dict[str, str]) -> tuple[int, float]:
     """Peak resident memory, in bytes, of ``manage.py purge_expired`` purging ``rows``
     expired recordings: the real command in its own process, as an operator runs it."""
     zone = fill(rows=rows, base=base)
@@ -103,7 +117,7 @@ def measure(*, rows: int, base: Path, env: dict[str, str]) -> int:
         f"purge_expired of {rows:>7,} expired recordings: peak RSS {peak / 2**20:.1f} MiB, "
         f"{seconds:.1f} s"
     )
-    return peak
+    return peak, seconds
 
 
 def main() -> None:
@@ -121,8 +135,9 @@ def main() -> None:
     django.setup()
     base = Path(tempfile.mkdtemp(prefix="opvideo-bench-purge-"))
     try:
-        anchor = measure(rows=args.anchor, base=base, env=env)
-        figure = measure(rows=args.rows, base=base, env=env)
+        anchor, _ = measure(rows=args.anchor, base=base, env=env)
+        figure, purge_seconds = measure(rows=args.rows, base=base, env=env)
+        find_seconds = find_delete_seconds(rows=args.rows, base=base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
         from django.db import connections
@@ -131,11 +146,15 @@ def main() -> None:
         connect("mysql").cursor().execute(f"DROP DATABASE IF EXISTS `{DATABASE}`")
     growth = (figure - anchor) / (args.rows - args.anchor)
     print(f"growth between the two: {growth:.0f} bytes per row")
+    print(f"find -type f -delete of {args.rows:,} files: {find_seconds:.1f} s")
     ratio = figure / anchor
     verdict = "ok" if ratio <= TARGET_RATIO else f"OVER TARGET {TARGET_RATIO}"
+    time_ratio = purge_seconds / find_seconds
+    time_verdict = "ok" if time_ratio <= 2 else "OVER TARGET 2"
     print(
         f"ratio: peak RSS at {args.rows:,} rows / at {args.anchor:,} rows (anchor, same run) "
-        f"= {ratio:.2f} (target <= {TARGET_RATIO}: {verdict})"
+        f"= {ratio:.2f} (target <= {TARGET_RATIO}: {verdict}); purge time / find -delete "
+        f"= {time_ratio:.1f} (target <= 2: {time_verdict})"
     )
 
 
