@@ -62,3 +62,35 @@ def zone_fields() -> dict:
         "public_address": "docker5.zone-test.example.ru",
         "public_port": 88,
     }
+
+
+ADD_URL = "/admin/zones/zone/add/"
+LIST_URL = "/admin/zones/zone/"
+
+
+def change_url(zone) -> str:
+    return f"/admin/zones/zone/{zone.pk}/change/"
+
+
+@pytest.fixture
+def form_data() -> dict:
+    """A complete, valid zone add form as the browser posts it."""
+    return {
+        "name": "kursk",
+        "enabled": "on",
+        "server": "docker5.kursk.example.ru",
+        "ssh_user": "opvideo",
+        "ssh_port": "22",
+        "path_dst": "/srv/opvideo/kursk",
+        "speed_kbps": "3000",
+        "path_src": "/home/oper/.videos/",
+        "file_extension": "mp4",
+        "file_name_pattern": "",
+        "retention_days": "90",
+        "purge_time": "03:00",
+        "public_scheme": "http",
+        "public_address": "docker5.kursk.example.ru",
+        "public_port": "88",
+        "key_action": "ed25519",
+        "private_key": "",
+    }

@@ -12,52 +12,12 @@ from django.utils import translation
 from django.utils.html import escape
 
 from storage.models import Video
-from tests.zones.conftest import keygen_file, keygen_fingerprint
+from tests.zones.conftest import ADD_URL, LIST_URL, change_url, keygen_file, keygen_fingerprint
 from zones import selectors, ssh_keys
 from zones.admin import ZoneAdmin
 from zones.models import Zone
 
 pytestmark = pytest.mark.django_db
-
-ADD_URL = reverse("admin:zones_zone_add")
-LIST_URL = reverse("admin:zones_zone_changelist")
-
-
-@pytest.fixture(autouse=True)
-def plain_static_files(settings):
-    """Pages render without collectstatic's manifest (production uses the manifest storage)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-def change_url(zone: Zone) -> str:
-    return reverse("admin:zones_zone_change", args=[zone.pk])
-
-
-@pytest.fixture
-def form_data() -> dict:
-    """A complete, valid add form as the browser posts it."""
-    return {
-        "name": "kursk",
-        "enabled": "on",
-        "server": "docker5.kursk.example.ru",
-        "ssh_user": "opvideo",
-        "ssh_port": "22",
-        "path_dst": "/srv/opvideo/kursk",
-        "speed_kbps": "3000",
-        "path_src": "/home/oper/.videos/",
-        "file_extension": "mp4",
-        "file_name_pattern": "",
-        "retention_days": "90",
-        "purge_time": "03:00",
-        "public_scheme": "http",
-        "public_address": "docker5.kursk.example.ru",
-        "public_port": "88",
-        "key_action": "ed25519",
-        "private_key": "",
-    }
 
 
 def assert_no_private_key(html: str, *private_texts: str) -> None:

@@ -11,40 +11,11 @@ from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from tests.factories import make_video
+from tests.zones.conftest import ADD_URL, LIST_URL, change_url
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME, purge_schedule_name
 
 pytestmark = pytest.mark.django_db
-
-ADD_URL = reverse("admin:zones_zone_add")
-LIST_URL = reverse("admin:zones_zone_changelist")
-
-
-def change_url(zone: Zone) -> str:
-    return reverse("admin:zones_zone_change", args=[zone.pk])
-
-
-@pytest.fixture
-def form_data() -> dict:
-    return {
-        "name": "kursk",
-        "enabled": "on",
-        "server": "docker5.kursk.example.ru",
-        "ssh_user": "opvideo",
-        "ssh_port": "22",
-        "path_dst": "/srv/opvideo/kursk",
-        "speed_kbps": "3000",
-        "path_src": "/home/oper/.videos/",
-        "file_extension": "mp4",
-        "file_name_pattern": "",
-        "retention_days": "90",
-        "purge_time": "03:00",
-        "public_scheme": "http",
-        "public_address": "docker5.kursk.example.ru",
-        "public_port": "88",
-        "key_action": "ed25519",
-        "private_key": "",
-    }
 
 
 def entry(zone: Zone) -> PeriodicTask | None:
