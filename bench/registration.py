@@ -16,7 +16,8 @@ same order and batch size, with the transfer left out (no ``StorageLink.send``/`
 
 Local clean-up (``local_copies_remove``) is timed and printed too, outside the ratio.
 
-Also: the scan's peak memory (tracemalloc) with 10,000 and with 100,000 files in PATH_SRC.
+Also: the scan's peak memory (tracemalloc) with 20,000 (one round of the client, which keeps at most
+services.SCAN_ROUND recordings in memory) and with 100,000 files in PATH_SRC.
 
 Targets: client rows/s >= 0.5 of the bare insert's; scan memory flat in the file count.
 
@@ -112,8 +113,10 @@ def client_user(*, password: str | None) -> None:
     conn.close()
 
 
-def scan(directory: Path, zone, config):
+def scan(directory: Path, zone, config, *, limit: int | None = None):
+    """``recordings_scan`` as a cycle calls it; ``limit`` defaults to the client's round."""
     from client_agent.selectors import recordings_scan
+    from client_agent.services import SCAN_ROUND
 
     return recordings_scan(
         directory=directory,
@@ -122,6 +125,7 @@ def scan(directory: Path, zone, config):
         workstation=config.workstation,
         settle_seconds=config.settle_seconds,
         now=time.time(),
+        limit=limit or SCAN_ROUND,
     )
 
 
@@ -131,7 +135,7 @@ def scan_peak_bytes(directory: Path, zone, config) -> tuple[int, int]:
     tracemalloc.start()
     tracemalloc.reset_peak()
     try:
-        found = len(scan(directory, zone, config).ready)
+        found = scan(directory, zone, config).ready_total
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -144,48 +148,57 @@ def client_register(zone, config) -> dict[str, float | int | list]:
     from django.db import connections
 
     from client_agent.selectors import recordings_recheck
+    from client_agent.services import local_copies_remove
     from storage.registration import NewRecording, video_register_batch
 
     directory = Path(zone.path_src)
-    started = time.perf_counter()
-    found = scan(directory, zone, config)
-    scanned = time.perf_counter()
-    ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
-    rechecked = time.perf_counter()
-    registered = 0
+    timings = {"scan": 0.0, "recheck": 0.0, "register": 0.0, "cleanup": 0.0}
+    registered = batches = 0
     batch_files = max(1, config.batch_files)
-    for start in range(0, len(ready), batch_files):
-        # (send and verify would come here)
-        arrived, _changed = recordings_recheck(
-            directory=directory, recordings=ready[start : start + batch_files]
-        )
-        try:
-            result = video_register_batch(
-                zone=zone,
-                workstation=config.workstation,
-                files=[
-                    NewRecording(
-                        file_name=r.stored_name,
-                        session_id=r.session_id,
-                        project_id=r.project_id,
-                        recording_date=r.recording_date,
-                        size=r.size,
-                    )
-                    for r in arrived
-                ],
+    while True:  # services._deliver: rounds of at most SCAN_ROUND recordings
+        started = time.perf_counter()
+        found = scan(directory, zone, config)
+        scanned = time.perf_counter()
+        ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
+        rechecked = time.perf_counter()
+        for start in range(0, len(ready), batch_files):
+            # (send and verify would come here)
+            arrived, _changed = recordings_recheck(
+                directory=directory, recordings=ready[start : start + batch_files]
             )
-        finally:
-            connections.close_all()
-        registered += len(result.registered)
-    done = time.perf_counter()
+            try:
+                result = video_register_batch(
+                    zone=zone,
+                    workstation=config.workstation,
+                    files=[
+                        NewRecording(
+                            file_name=r.stored_name,
+                            session_id=r.session_id,
+                            project_id=r.project_id,
+                            recording_date=r.recording_date,
+                            size=r.size,
+                        )
+                        for r in arrived
+                    ],
+                )
+            finally:
+                connections.close_all()
+            registered += len(result.registered)
+            batches += 1
+        registered_at = time.perf_counter()
+        # The next round must not see these again: a cycle removes them batch by batch.
+        local_copies_remove(directory=directory, recordings=ready)
+        timings["scan"] += scanned - started
+        timings["recheck"] += rechecked - scanned
+        timings["register"] += registered_at - rechecked
+        timings["cleanup"] += time.perf_counter() - registered_at
+        if found.ready_total <= len(found.ready):
+            break
     return {
-        "scan": scanned - started,
-        "recheck": rechecked - scanned,
-        "register": done - rechecked,
-        "total": done - started,
+        **timings,
+        "total": timings["scan"] + timings["recheck"] + timings["register"],
         "registered": registered,
-        "ready": ready,
-        "batches": -(-len(ready) // batch_files),
+        "batches": batches,
     }
 
 
@@ -219,7 +232,9 @@ def bare_insert(rows: list[tuple]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=100_000, help="recordings to register")
-    parser.add_argument("--small", type=int, default=10_000, help="smaller scan, for memory")
+    # The client keeps at most one round (services.SCAN_ROUND, 20,000) of recordings in
+    # memory: compare a directory of one round's size with one five times larger.
+    parser.add_argument("--small", type=int, default=20_000, help="smaller scan, for memory")
     parser.add_argument(
         "--batch-files", type=int, default=0, help="OPVIDEO_BATCH_FILES (default: the client's)"
     )
@@ -262,7 +277,6 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
 
     from client_agent.conf import agent_config
     from client_agent.selectors import zone_for_client
-    from client_agent.services import local_copies_remove
 
     now = time.time()
     started = time.perf_counter()
@@ -292,7 +306,7 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
             r.size,
             config.workstation,
         )
-        for r in scan(src, zone, config).ready
+        for r in scan(src, zone, config, limit=args.files).ready
     ]
     bare = bare_insert(rows)
 
@@ -302,10 +316,8 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
     stored = cur.fetchone()[0]
     assert client["registered"] == stored == args.files, (client["registered"], stored)
 
-    started = time.perf_counter()
-    removed = local_copies_remove(directory=src, recordings=client["ready"])
-    cleanup = time.perf_counter() - started
-    assert len(removed) == args.files
+    cleanup = client["cleanup"]
+    assert not any(src.iterdir())
 
     bare_rps = len(rows) / bare
     client_rps = args.files / client["total"]

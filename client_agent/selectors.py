@@ -3,11 +3,12 @@ last state; and, for the admin, the workstations that have gone quiet."""
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -82,6 +83,7 @@ class Scan:
     ready: list[LocalRecording] = field(default_factory=list)
     settling: list[str] = field(default_factory=list)
     unparseable: list[Unparseable] = field(default_factory=list)
+    ready_total: int = 0  # finished recordings found, of which ``ready`` holds the oldest
 
 
 def recordings_scan(
@@ -92,9 +94,14 @@ def recordings_scan(
     workstation: str,
     settle_seconds: float,
     now: float,
+    limit: int | None = None,
 ) -> Scan:
     """The recordings in ``directory``: finished ones, ones still being written, and ones left
     in place (a name the pattern cannot read, a time in the future).
+
+    With ``limit``, ``ready`` holds only the ``limit`` oldest finished recordings (and
+    ``ready_total`` says how many there are): memory then stays bounded however large a
+    backlog grows, and the caller takes the rest in further rounds.
 
     Finished means not modified for ``settle_seconds``; ``recordings_recheck`` then makes
     sure they are not growing either. Only regular files directly in the directory with the
@@ -108,37 +115,50 @@ def recordings_scan(
     file_name_pattern_check(pattern)
     suffix = "." + extension.lower()
     scan = Scan()
-    found: list[tuple[int, LocalRecording]] = []
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            name = entry.name
-            if name.startswith(_TEMPORARY_PREFIXES) or name.endswith(_TEMPORARY_SUFFIXES):
-                continue
-            if not name.lower().endswith(suffix):
-                continue
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
-                scan.unparseable.append(
-                    Unparseable(
-                        name=_printable(name),
-                        reason="modified in the future; is this workstation's clock right?",
+
+    def finished() -> Iterator[LocalRecording]:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(_TEMPORARY_PREFIXES) or name.endswith(_TEMPORARY_SUFFIXES):
+                    continue
+                if not name.lower().endswith(suffix):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
+                    scan.unparseable.append(
+                        Unparseable(
+                            name=_printable(name),
+                            reason="modified in the future; is this workstation's clock right?",
+                        )
                     )
+                    continue
+                if now - info.st_mtime < settle_seconds:
+                    scan.settling.append(name)
+                    continue
+                recording = _recording(
+                    name=name, info=info, pattern=pattern, workstation=workstation
                 )
-                continue
-            if now - info.st_mtime < settle_seconds:
-                scan.settling.append(name)
-                continue
-            recording = _recording(name=name, info=info, pattern=pattern, workstation=workstation)
-            if isinstance(recording, Unparseable):
-                scan.unparseable.append(recording)
-            else:
-                found.append((info.st_mtime_ns, recording))
-    scan.ready = [recording for _mtime, recording in sorted(found, key=lambda x: (x[0], x[1].name))]
+                if isinstance(recording, Unparseable):
+                    scan.unparseable.append(recording)
+                else:
+                    scan.ready_total += 1
+                    yield recording
+
+    def oldest_first(recording: LocalRecording) -> tuple[int, str]:
+        return recording.mtime_ns, recording.name
+
+    # nsmallest keeps a heap of ``limit`` entries while it consumes the directory.
+    scan.ready = (
+        heapq.nsmallest(limit, finished(), key=oldest_first)
+        if limit
+        else sorted(finished(), key=oldest_first)
+    )
     scan.settling.sort()
     scan.unparseable.sort(key=lambda u: u.name)
     return scan

@@ -152,9 +152,32 @@ def _zone_load(
     return zone
 
 
+# The most finished recordings one round of a cycle holds in memory. A backlog larger than
+# this (a workstation that was cut off for days) is sent in further rounds of the same cycle,
+# each scanning PATH_SRC again and taking the oldest that remain.
+SCAN_ROUND = 20_000
+
+
 def _deliver(
     *, zone: Zone, config: AgentConfig, report: CycleReport, sleep: Callable[[float], None]
 ) -> None:
+    while True:
+        delivered_before = len(report.delivered)
+        outcome = _deliver_round(zone=zone, config=config, report=report, sleep=sleep)
+        if outcome is None:
+            return
+        taken, more = outcome
+        # Another round only when this one sent everything it took and more is waiting; a
+        # round that kept anything back would meet the same trouble again.
+        if not more or report.errors or len(report.delivered) - delivered_before < taken:
+            return
+
+
+def _deliver_round(
+    *, zone: Zone, config: AgentConfig, report: CycleReport, sleep: Callable[[float], None]
+) -> tuple[int, bool] | None:
+    """One scan and the sending of the oldest finished recordings it found: (how many were
+    taken, whether more are waiting), or None when the scan itself failed."""
     directory = Path(zone.path_src)
     try:
         scan = recordings_scan(
@@ -164,39 +187,43 @@ def _deliver(
             workstation=config.workstation,
             settle_seconds=config.settle_seconds,
             now=time.time(),
+            limit=SCAN_ROUND,
         )
     except OSError as exc:
         report.fail(f"cannot read PATH_SRC {directory}: {exc.strerror or exc}")
-        return
+        return None
     except ValidationError as exc:
         report.fail(
             f"zone {zone.name}: FILE_NAME_PATTERN cannot be used ({' '.join(exc.messages)}); "
             "fix it in the admin"
         )
-        return
-    report.unparseable = scan.unparseable
-    if scan.unparseable:
+        return None
+    if scan.unparseable and not report.unparseable:
         log.warning(
             "%d recording(s) in %s cannot be sent as they are and stay where they are: %s",
             len(scan.unparseable),
             directory,
             "; ".join(f"{u.name} ({u.reason})" for u in scan.unparseable[:NAMES_SHOWN]),
         )
+    report.unparseable = scan.unparseable
+    not_taken = scan.ready_total - len(scan.ready)
     ready = scan.ready
     if ready and config.recheck_seconds > 0:
         sleep(config.recheck_seconds)
     ready, growing = recordings_recheck(directory=directory, recordings=ready)
-    report.waiting = len(scan.settling) + len(growing) + len(ready)
+    report.waiting = len(scan.settling) + len(growing) + len(ready) + not_taken
     if not ready:
-        return
+        return 0, False
     log.info("%d finished recording(s) to send to %s", len(ready), zone.server)
+    delivered_before = len(report.delivered)
     with StorageLink(zone=zone, config=config, sleep=sleep) as link:
         for start in range(0, len(ready), max(1, config.batch_files)):
             chunk = ready[start : start + config.batch_files]
             go_on = _deliver_batch(link=link, zone=zone, config=config, batch=chunk, report=report)
             if not go_on:
                 break
-    report.waiting -= len(report.delivered)
+    report.waiting -= len(report.delivered) - delivered_before
+    return len(ready), not_taken > 0
 
 
 def _deliver_batch(

@@ -53,6 +53,18 @@ def test_finished_recordings_are_ready_with_their_ids_oldest_first(tmp_path):
     assert result.settling == [] and result.unparseable == []
 
 
+def test_a_limit_keeps_only_the_oldest_and_counts_the_rest(tmp_path):
+    for n, age in enumerate([600, 9000, 300, 7200, 4000], start=1):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=age)
+
+    result = scan(tmp_path, limit=2)
+
+    assert [r.name.split("_")[0] for r in result.ready] == ["2", "4"]  # the two oldest
+    assert result.ready_total == 5
+    assert scan(tmp_path).ready_total == 5
+    assert len(scan(tmp_path).ready) == 5
+
+
 def test_a_recently_modified_file_is_still_being_written(tmp_path):
     write(tmp_path, f"{session_id(1)}.mp4", age=30)
     result = scan(tmp_path)

@@ -98,3 +98,39 @@ def test_an_unforeseen_failure_is_recorded_like_any_other(config, zones, tmp_pat
     assert report.errors[0].startswith("unexpected error: NotADirectoryError")
     assert recording.exists()
     assert "unexpected error" in Workstation.objects.get(host="op101").last_error
+
+
+def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
+    storage, tmp_path, monkeypatch
+):
+    """A workstation cut off for days holds more recordings than one round keeps in memory
+    (services.SCAN_ROUND): the cycle takes them in rounds until none is left."""
+    import time as clock
+
+    from client_agent import services
+    from storage.models import Video
+    from tests.factories import session_id
+
+    monkeypatch.setattr(services, "SCAN_ROUND", 3)
+    names = []
+    for n in range(1, 9):
+        path = storage.path_src / f"{n:02d}_{session_id(n)}.mp4"
+        path.write_bytes(b"v" * (1000 + n))
+        stamp = clock.time() - 7200 + n * 10  # 01 is the oldest
+        os.utime(path, (stamp, stamp))
+        names.append(path.name)
+    config = AgentConfig(
+        workstation="op101",
+        state_dir=tmp_path / "state",
+        key_dir=tmp_path / "run",
+        recheck_seconds=0,
+        batch_files=2,
+    )
+
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+
+    assert report.ok, report.errors
+    assert report.delivered == names  # oldest first
+    assert report.waiting == 0
+    assert list(storage.path_src.iterdir()) == []
+    assert Video.objects.filter(zone=storage.zone).count() == 8
