@@ -112,6 +112,7 @@ def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> St
                 workstation=config.workstation,
                 settle_seconds=config.settle_seconds,
                 now=time.time(),
+                limit=1,  # only the oldest is named; the rest are counted, not kept
             )
         except (OSError, ValidationError) as exc:
             report.add("waiting", f"cannot look: {exc}")
@@ -123,7 +124,7 @@ def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> St
                 oldest = [f"oldest finished: {first.name}, modified {_local(modified.isoformat())}"]
             report.add(
                 "waiting",
-                f"{len(scan.ready) + len(scan.settling)} ({len(scan.ready)} finished, "
+                f"{scan.ready_total + len(scan.settling)} ({scan.ready_total} finished, "
                 f"{len(scan.settling)} still being written)",
                 oldest,
             )
