@@ -40,8 +40,31 @@ def subprocess_db_env() -> dict[str, str]:
     one (its rows are visible only to tests marked ``django_db(transaction=True)``)."""
     from django.db import connection
 
-    url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    return {"DATABASE_URL": f"{url}/{connection.settings_dict['NAME']}"}
+    return {"DATABASE_URL": database_url(connection.settings_dict["NAME"])}
+
+
+def database_url(name: str) -> str:
+    """DATABASE_URL for another database on the same server, as the same user."""
+    return os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
+
+
+def server_connect(database: str | None = None, **options):
+    """A plain mysqlclient connection to the server DATABASE_URL names, as its user: for what
+    a test does beside Django (another session, another database, raw SQL)."""
+    import environ
+    import MySQLdb
+
+    cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
+    args = {
+        "host": cfg.get("HOST") or "127.0.0.1",
+        "port": int(cfg.get("PORT") or 3306),
+        "user": cfg.get("USER") or "root",
+        "password": cfg.get("PASSWORD") or "",
+        **options,
+    }
+    if database:
+        args["database"] = database
+    return MySQLdb.connect(**args)
 
 
 def wait_until(condition, *, what: str, limit: float = 60.0) -> None:
@@ -72,16 +95,7 @@ def session_alive(*, database: str, session: int) -> bool:
 
 
 def _sessions(*, database: str, idle: bool = False) -> list[tuple[int, str]]:
-    import MySQLdb
-    from django.db import connection
-
-    settings = connection.settings_dict
-    conn = MySQLdb.connect(
-        host=settings["HOST"] or "127.0.0.1",
-        port=int(settings["PORT"] or 3306),
-        user=settings["USER"],
-        password=settings["PASSWORD"] or "",
-    )
+    conn = server_connect()
     try:
         cursor = conn.cursor()
         cursor.execute(

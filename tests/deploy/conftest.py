@@ -13,38 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import environ
-import MySQLdb
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, database_url, server_connect
 
 ENTRYPOINT = REPO / "docker" / "app" / "entrypoint.sh"
 VENV_BIN = Path(sys.executable).parent
 
 
-def _server_config() -> dict:
-    return environ.Env.db_url_config(os.environ["DATABASE_URL"])
-
-
-def _connect(database: str | None = None):
-    cfg = _server_config()
-    kwargs = {
-        "host": cfg["HOST"] or "127.0.0.1",
-        "port": int(cfg["PORT"] or 3306),
-        "user": cfg["USER"],
-        "password": cfg["PASSWORD"] or "",
-    }
-    if database:
-        kwargs["database"] = database
-    return MySQLdb.connect(**kwargs)
-
-
-def database_url(name: str) -> str:
-    return os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{name}"
-
-
 def database_tables(name: str) -> set[str]:
-    conn = _connect(name)
+    conn = server_connect(name)
     try:
         cur = conn.cursor()
         cur.execute("SHOW TABLES")
@@ -56,8 +34,9 @@ def database_tables(name: str) -> set[str]:
 @contextlib.contextmanager
 def scratch_database() -> Iterator[str]:
     """An empty database of its own (not pytest-django's), dropped afterwards."""
-    name = f"{_server_config()['NAME']}_deploy_{secrets.token_hex(4)}"
-    conn = _connect()
+    base = environ.Env.db_url_config(os.environ["DATABASE_URL"])["NAME"]
+    name = f"{base}_deploy_{secrets.token_hex(4)}"
+    conn = server_connect()
     try:
         conn.cursor().execute(
             f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"

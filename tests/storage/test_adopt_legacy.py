@@ -18,9 +18,10 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-import environ
 import MySQLdb
 import pytest
+
+from tests.helpers import database_url, server_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -83,24 +84,8 @@ CONFLICT_SESSION = "node_0_domain_0_nauss_9_1629999999_999999"
 STORAGE_DAYS = ["30", "", "x", None, "7", " 14", "-5", "0", "365", "030"]
 
 
-def _server() -> dict:
-    return environ.Env.db_url_config(os.environ["DATABASE_URL"])
-
-
 def _connect(db: str | None = None, *, charset: str = "utf8mb4", **kwargs):
-    cfg = _server()
-    args = {
-        "host": cfg.get("HOST") or "127.0.0.1",
-        "port": int(cfg.get("PORT") or 3306),
-        "user": cfg.get("USER") or "root",
-        "password": cfg.get("PASSWORD") or "",
-        "charset": charset,
-        "autocommit": True,
-        **kwargs,
-    }
-    if db:
-        args["database"] = db
-    return MySQLdb.connect(**args)
+    return server_connect(db, charset=charset, autocommit=True, **kwargs)
 
 
 class ScratchDB:
@@ -108,12 +93,7 @@ class ScratchDB:
         self.name = f"{prefix}_{secrets.token_hex(5)}"
         with _connect() as conn:
             conn.cursor().execute(f"CREATE DATABASE `{self.name}` {options}")
-        cfg = _server()
-        auth = cfg.get("USER") or "root"
-        if cfg.get("PASSWORD"):
-            auth += f":{cfg['PASSWORD']}"
-        host = cfg.get("HOST") or "127.0.0.1"
-        self.url = f"mysql://{auth}@{host}:{cfg.get('PORT') or 3306}/{self.name}"
+        self.url = database_url(self.name)
 
     def drop(self) -> None:
         with _connect() as conn:

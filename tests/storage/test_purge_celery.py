@@ -15,6 +15,7 @@ from storage.models import PurgeRun, Video
 from storage.retention import retention_today
 from storage.tasks import purge_zone
 from tests.helpers import (
+    server_connect,
     session_alive,
     statements_running,
     wait_until,
@@ -150,14 +151,7 @@ def _unacked_age(client: redis.Redis, queue: str) -> float:
 
 
 def _connect(database: str) -> MySQLdb.Connection:
-    cfg = connection.settings_dict
-    conn = MySQLdb.connect(
-        host=cfg["HOST"] or "127.0.0.1",
-        port=int(cfg["PORT"] or 3306),
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or "",
-        database=database,
-    )
+    conn = server_connect(database)
     conn.autocommit(False)
     return conn
 

@@ -5,10 +5,8 @@ import os
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import MySQLdb
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import override_settings
 from django.utils import translation
 
@@ -24,6 +22,7 @@ from storage.retention import (
     videos_purge_expired,
 )
 from storage.services import video_legal_hold_set
+from tests.helpers import server_connect
 from tests.storage.conftest import store_make
 
 pytestmark = pytest.mark.django_db
@@ -337,13 +336,7 @@ def test_an_interrupted_run_is_marked_when_the_next_one_starts(store):
 
 def test_a_second_purge_of_the_same_zone_does_not_start(store):
     video = store.recording("a.mp4", recorded=days_before(100))
-    cfg = connection.settings_dict
-    other = MySQLdb.connect(
-        host=cfg["HOST"] or "127.0.0.1",
-        port=int(cfg["PORT"] or 3306),
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or "",
-    )
+    other = server_connect()
     try:
         # Another purge, on another host, holds the zone.
         cursor = other.cursor()
