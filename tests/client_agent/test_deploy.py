@@ -22,17 +22,16 @@ ROLE = REPO / "client_agent" / "ansible" / "roles" / "opvideo_client"
 ANSIBLE_BIN = Path(sys.executable).parent
 
 
-def client_settings(config: Path, *names: str, cwd: Path = REPO) -> dict:
-    """Settings the client builds from ``config``, read in a fresh interpreter."""
-    code = (
-        "import json, os, sys\n"
+def client_python(code: str, *, config: Path, cwd: Path) -> str:
+    """Run ``code`` after setting up the client's own Django settings from ``config``, in a
+    fresh interpreter with nothing of this process's environment but PATH; return stdout."""
+    setup = (
+        "import os, sys\n"
         "os.environ['DJANGO_SETTINGS_MODULE'] = 'client_agent.settings'\n"
         "import django; django.setup()\n"
-        "from django.conf import settings\n"
-        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))\n"
     )
     result = subprocess.run(
-        [PYTHON, "-c", code],
+        [PYTHON, "-c", setup + code],
         cwd=cwd,
         env={"PATH": os.environ["PATH"], "OPVIDEO_CLIENT_CONFIG": str(config)},
         capture_output=True,
@@ -41,7 +40,17 @@ def client_settings(config: Path, *names: str, cwd: Path = REPO) -> dict:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return result.stdout
+
+
+def client_settings(config: Path, *names: str, cwd: Path = REPO) -> dict:
+    """Settings the client builds from ``config``, read in a fresh interpreter."""
+    code = (
+        "import json\n"
+        "from django.conf import settings\n"
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))\n"
+    )
+    return json.loads(client_python(code, config=config, cwd=cwd))
 
 
 def test_the_example_db_conf_shows_the_defaults(tmp_path):
@@ -130,25 +139,12 @@ def test_the_client_needs_only_client_agent_zones_and_storage(tmp_path):
     config = tmp_path / "db.conf"
     config.write_text("DATABASE_URL=mysql://u@127.0.0.1:1/x\n")
     code = (
-        "import os, sys\n"
-        "os.environ['DJANGO_SETTINGS_MODULE'] = 'client_agent.settings'\n"
-        "import django; django.setup()\n"
         "import client_agent.cli, client_agent.services, client_agent.diagnostics\n"
         "import client_agent.runner, client_agent.grants\n"
         "bad = sorted({m.split('.')[0] for m in sys.modules} & {'opvideo', 'search', 'celery'})\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run(
-        [PYTHON, "-c", code],
-        cwd=tmp_path,
-        env={"PATH": os.environ["PATH"], "OPVIDEO_CLIENT_CONFIG": str(config)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
+    assert client_python(code, config=config, cwd=tmp_path).strip() == ""
 
 
 # --- the ansible role ------------------------------------------------------------------------
