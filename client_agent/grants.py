@@ -8,6 +8,7 @@ these statements grant exactly that, so the list cannot drift from what the code
 
 from __future__ import annotations
 
+from storage.grants import grant_columns, grant_table
 from storage.models import Video
 from storage.registration import CONFIRM_FIELDS, REGISTER_FIELDS
 from zones.models import Zone
@@ -16,18 +17,14 @@ from .models import Workstation
 from .selectors import CLIENT_ZONE_FIELDS
 
 
-def _columns(model, names) -> str:
-    return ", ".join(f"`{model._meta.get_field(name).column}`" for name in names)
-
-
 def client_grants(*, database: str = "opvideo", account: str = "'opvideo_client'@'%'") -> list[str]:
     """GRANT statements for ``account`` (``'user'@'host'``) on ``database``."""
-    config = f"`{database}`.`{Zone._meta.db_table}`"
-    video = f"`{database}`.`{Video._meta.db_table}`"
-    heartbeat = f"`{database}`.`{Workstation._meta.db_table}`"
+    config = grant_table(database, Zone)
+    video = grant_table(database, Video)
+    heartbeat = grant_table(database, Workstation)
     return [
-        f"GRANT SELECT ({_columns(Zone, CLIENT_ZONE_FIELDS)}) ON {config} TO {account};",
-        f"GRANT INSERT ({_columns(Video, REGISTER_FIELDS)}), "
-        f"SELECT ({_columns(Video, CONFIRM_FIELDS)}) ON {video} TO {account};",
+        f"GRANT SELECT ({grant_columns(Zone, CLIENT_ZONE_FIELDS)}) ON {config} TO {account};",
+        f"GRANT INSERT ({grant_columns(Video, REGISTER_FIELDS)}), "
+        f"SELECT ({grant_columns(Video, CONFIRM_FIELDS)}) ON {video} TO {account};",
         f"GRANT SELECT, INSERT, UPDATE ON {heartbeat} TO {account};",
     ]

@@ -14,18 +14,23 @@ from .models import PurgeRun, Video
 from .retention import PURGE_VIDEO_READ_FIELDS, PURGE_VIDEO_WRITE_FIELDS, PURGE_ZONE_FIELDS
 
 
-def _columns(model, names) -> str:
+def grant_columns(model, names) -> str:
+    """The column list of a column-level GRANT for ``names`` (model field names)."""
     return ", ".join(f"`{model._meta.get_field(name).column}`" for name in names)
+
+
+def grant_table(database: str, model) -> str:
+    return f"`{database}`.`{model._meta.db_table}`"
 
 
 def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@'%'") -> list[str]:
     """GRANT statements for ``account`` (``'user'@'host'``) on ``database``."""
-    config = f"`{database}`.`{Zone._meta.db_table}`"
-    video = f"`{database}`.`{Video._meta.db_table}`"
-    runs = f"`{database}`.`{PurgeRun._meta.db_table}`"
+    config = grant_table(database, Zone)
+    video = grant_table(database, Video)
+    runs = grant_table(database, PurgeRun)
     return [
-        f"GRANT SELECT ({_columns(Zone, PURGE_ZONE_FIELDS)}) ON {config} TO {account};",
-        f"GRANT SELECT ({_columns(Video, PURGE_VIDEO_READ_FIELDS)}), "
-        f"UPDATE ({_columns(Video, PURGE_VIDEO_WRITE_FIELDS)}) ON {video} TO {account};",
+        f"GRANT SELECT ({grant_columns(Zone, PURGE_ZONE_FIELDS)}) ON {config} TO {account};",
+        f"GRANT SELECT ({grant_columns(Video, PURGE_VIDEO_READ_FIELDS)}), "
+        f"UPDATE ({grant_columns(Video, PURGE_VIDEO_WRITE_FIELDS)}) ON {video} TO {account};",
         f"GRANT SELECT, INSERT, UPDATE ON {runs} TO {account};",
     ]
