@@ -1,6 +1,7 @@
 """Authentication glue: directory outages, client addresses, API tokens."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -9,6 +10,8 @@ from django.utils import timezone
 from .models import ApiToken
 
 logger = logging.getLogger(__name__)
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def directory_error_mark(sender, context, user, request, exception, **kwargs) -> None:
@@ -46,7 +49,11 @@ def api_token_user(request: HttpRequest):
     )
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    # "Last used" is for an admin deciding whether a token is still needed: to the minute is
+    # enough, and an integration polling the API then writes once a minute, not per request.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 
 
