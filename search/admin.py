@@ -7,6 +7,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from storage.admin import ReadOnlyAdmin
+
 from .models import AccessEvent, ApiToken
 from .services import api_token_issue
 
@@ -31,7 +33,7 @@ class _Echo:
 
 
 @admin.register(AccessEvent)
-class AccessEventAdmin(admin.ModelAdmin):
+class AccessEventAdmin(ReadOnlyAdmin):  # the audit is append-only
     list_display = ("at", "username", "action", "session_id", "video_id", "remote_addr")
     list_filter = ("action", "via_api", "at")
     search_fields = ("=username", "=session_id")
@@ -39,17 +41,6 @@ class AccessEventAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["export_csv"]
     readonly_fields = [f.name for f in AccessEvent._meta.fields]
-
-    # The audit is append-only: nobody edits or deletes it through the UI, superusers
-    # included.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm("search.export_accessevent")

@@ -11,8 +11,22 @@ from django.utils.translation import gettext_lazy as _
 from .models import PurgeRun, Video
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows only the system writes (recordings, purge runs, the access audit): they are
+    looked at in the admin, never added, edited or deleted there, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Video)
-class VideoAdmin(admin.ModelAdmin):
+class VideoAdmin(ReadOnlyAdmin):
     list_display = (
         "session_id",
         "zone",
@@ -38,18 +52,9 @@ class VideoAdmin(admin.ModelAdmin):
     show_full_result_count = False
     ordering = ("-recording_date", "-id")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PurgeRun)
-class PurgeRunAdmin(admin.ModelAdmin):
+class PurgeRunAdmin(ReadOnlyAdmin):  # written by the purge only
     list_display = (
         "started_at",
         "zone_name",
@@ -82,13 +87,3 @@ class PurgeRunAdmin(admin.ModelAdmin):
     @admin.display(description=_("freed"), ordering="bytes_freed")
     def freed(self, obj: PurgeRun) -> str:
         return filesizeformat(obj.bytes_freed)
-
-    # Written by the purge only: nobody edits or deletes its record.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
