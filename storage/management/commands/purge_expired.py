@@ -19,6 +19,7 @@ from storage.retention import (
     videos_expired,
     videos_purge_expired,
 )
+from zones.management.zone_option import zone_from_option, zone_option_add
 
 
 def _day(value: str) -> date:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
         parser.add_argument(
             "--dry-run", action="store_true", help="List what would be deleted; change nothing."
         )
@@ -48,9 +49,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, dry_run, today, **options):
-        found = purge_zones().filter(name=zone).first()
-        if found is None:
-            raise CommandError(f"no zone named {zone!r}")
+        found = zone_from_option(zone, queryset=purge_zones())
         day = _day(today) if today else retention_today()
         bar = None
         if sys.stderr.isatty():

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 
 from storage.reconcile import ORPHAN_MIN_AGE, videos_reconcile
 from storage.retention import PurgeError, purge_zones
+from zones.management.zone_option import zone_from_option, zone_option_add
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
         parser.add_argument(
             "--fix",
             action="store_true",
@@ -40,9 +41,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, zone, fix, delete_orphans, orphan_min_age, **options):
-        found = purge_zones().filter(name=zone).first()
-        if found is None:
-            raise CommandError(f"no zone named {zone!r}")
+        found = zone_from_option(zone, queryset=purge_zones())
         if orphan_min_age < 0:
             raise CommandError("--orphan-min-age cannot be negative")
         try:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from storage.nginx import NginxConfigError, nginx_conf_render
-from zones.models import Zone
+from zones.management.zone_option import zone_from_option, zone_option_add
 
 
 class Command(BaseCommand):
@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
         parser.add_argument("--listen", type=int, help="port to listen on (default PUBLIC_PORT)")
         parser.add_argument("--access-log", default="/var/log/nginx/opvideo-access.log")
         parser.add_argument("--error-log", default="/var/log/nginx/opvideo-error.log")
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--mime-types", default="/etc/nginx/mime.types")
 
     def handle(self, *args, **options):
-        zone = Zone.objects.filter(name=options["zone"]).first()
-        if zone is None:
-            raise CommandError(f"no zone named {options['zone']!r}")
+        zone = zone_from_option(options["zone"])
         try:
             conf = nginx_conf_render(
                 zone=zone,

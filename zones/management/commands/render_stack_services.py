@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from zones.deployment import NODE_LABEL, StackRenderError, stack_file_update, stack_services_render
+from zones.management.zone_option import zone_from_option, zone_option_add
 from zones.selectors import zone_list
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
         parser.add_argument(
             "--user",
             required=True,
@@ -43,9 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Secrets deferred: rendering needs no key, so it works whatever FIELD_ENCRYPTION_KEYS.
-        zone = zone_list().filter(name=options["zone"]).first()
-        if zone is None:
-            raise CommandError(f"no zone named {options['zone']!r}")
+        zone = zone_from_option(options["zone"], queryset=zone_list())
         try:
             block = stack_services_render(
                 zone=zone, run_as=options["user"], node_label=options["node_label"]

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zones import selectors, ssh_keys
 from zones.fields import FieldDecryptionError
-from zones.models import Zone
+from zones.management.zone_option import zone_from_option, zone_option_add
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
         parser.add_argument(
             "--rrsync-path",
             default=ssh_keys.RRSYNC_PATH,
@@ -27,9 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        zone = Zone.objects.filter(name=options["zone"]).first()
-        if zone is None:
-            raise CommandError(f"no zone named {options['zone']!r}")
+        zone = zone_from_option(options["zone"])
         try:
             line = selectors.zone_authorized_keys_line(
                 zone=zone, rrsync_path=options["rrsync_path"]

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zones.deployment import link_secret_name
 from zones.fields import FieldDecryptionError
-from zones.models import Zone
+from zones.management.zone_option import zone_from_option, zone_option_add
 
 
 class Command(BaseCommand):
@@ -23,12 +23,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--zone", required=True, help="zone name (CONFIG.ZONE)")
+        zone_option_add(parser)
 
     def handle(self, *args, **options):
-        zone = Zone.objects.filter(name=options["zone"]).first()
-        if zone is None:
-            raise CommandError(f"no zone named {options['zone']!r}")
+        zone = zone_from_option(options["zone"])
         try:
             secret = zone.link_secret
         except (FieldDecryptionError, ImproperlyConfigured) as exc:
