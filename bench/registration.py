@@ -113,8 +113,9 @@ def client_user(*, password: str | None) -> None:
     conn.close()
 
 
-def scan(directory: Path, zone, config, *, limit: int | None = None):
-    """``recordings_scan`` as a cycle calls it; ``limit`` defaults to the client's round."""
+def scan(directory: Path, zone, config, *, limit: int | None = None, after=None):
+    """``recordings_scan`` as a cycle calls it; ``limit`` defaults to the client's round,
+    ``after`` is the previous round's ``last_key`` (None in the first round)."""
     from client_agent.selectors import recordings_scan
     from client_agent.services import SCAN_ROUND
 
@@ -126,6 +127,7 @@ def scan(directory: Path, zone, config, *, limit: int | None = None):
         settle_seconds=config.settle_seconds,
         now=time.time(),
         limit=limit or SCAN_ROUND,
+        after=after,
     )
 
 
@@ -155,9 +157,10 @@ def client_register(zone, config) -> dict[str, float | int | list]:
     timings = {"scan": 0.0, "recheck": 0.0, "register": 0.0, "cleanup": 0.0}
     registered = batches = 0
     batch_files = max(1, config.batch_files)
+    after = None
     while True:  # services._deliver: rounds of at most SCAN_ROUND recordings
         started = time.perf_counter()
-        found = scan(directory, zone, config)
+        found = scan(directory, zone, config, after=after)
         scanned = time.perf_counter()
         ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
         rechecked = time.perf_counter()
@@ -194,6 +197,7 @@ def client_register(zone, config) -> dict[str, float | int | list]:
         timings["cleanup"] += time.perf_counter() - registered_at
         if found.ready_total <= len(found.ready):
             break
+        after = found.last_key
     return {
         **timings,
         "total": timings["scan"] + timings["recheck"] + timings["register"],

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from storage.registration import recording_problem
-from zones.file_names import file_name_ids, file_name_pattern_check
+from zones.file_names import file_name_ids_match, file_name_pattern_check
 from zones.models import Zone
 
 from .models import Workstation
@@ -54,7 +54,7 @@ def zone_for_client(*, name: str) -> Zone:
     return Zone.objects.only(*CLIENT_ZONE_FIELDS).get(name=name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalRecording:
     """A finished recording on the workstation, as it was when it was looked at."""
 
@@ -71,6 +71,16 @@ class LocalRecording:
         """What has to be unchanged for the file to still be the one that was sent."""
         return (self.size, self.mtime_ns)
 
+    @property
+    def key(self) -> ScanKey:
+        """Its place in the order a backlog drains in (oldest first)."""
+        return (self.mtime_ns, self.name)
+
+
+# (modification time in ns, name): the order a backlog drains in, oldest first; the name
+# breaks ties, so no two files share a key.
+ScanKey = tuple[int, str]
+
 
 @dataclass(frozen=True)
 class Unparseable:
@@ -84,6 +94,9 @@ class Scan:
     settling: list[str] = field(default_factory=list)
     unparseable: list[Unparseable] = field(default_factory=list)
     ready_total: int = 0  # finished recordings found, of which ``ready`` holds the oldest
+    # The key of the newest recording this scan took (into ``ready`` or, with ``after``,
+    # found unparseable): the next round's ``after``.
+    last_key: ScanKey | None = None
 
 
 def recordings_scan(
@@ -95,6 +108,7 @@ def recordings_scan(
     settle_seconds: float,
     now: float,
     limit: int | None = None,
+    after: ScanKey | None = None,
 ) -> Scan:
     """The recordings in ``directory``: finished ones, ones still being written, and ones left
     in place (a name the pattern cannot read, a time in the future).
@@ -102,6 +116,14 @@ def recordings_scan(
     With ``limit``, ``ready`` holds only the ``limit`` oldest finished recordings (and
     ``ready_total`` says how many there are): memory then stays bounded however large a
     backlog grows, and the caller takes the rest in further rounds.
+
+    ``after`` is for those further rounds of one cycle: the previous round's ``last_key``.
+    Only recordings whose key (modification time, name) comes after it are considered, so a
+    round never takes again what an earlier one took (sent, or kept back for a reason that
+    holds until the next cycle). A later round reads only the names it takes: the first
+    round read every name and reported the unparseable ones, so here ``unparseable`` holds
+    just those among the taken (and the files modified in the future), and ``ready_total``
+    counts the finished files after ``after`` whatever their names.
 
     Finished means not modified for ``settle_seconds``; ``recordings_recheck`` then makes
     sure they are not growing either. Only regular files directly in the directory with the
@@ -112,53 +134,82 @@ def recordings_scan(
     Raises OSError if the directory cannot be read, and ValidationError for a pattern the
     zone's row should not hold: both are the cycle's failure, not a file's.
     """
-    file_name_pattern_check(pattern)
+    compiled = file_name_pattern_check(pattern)
     suffix = "." + extension.lower()
     scan = Scan()
+    name_ids = _NameReader(pattern=compiled, workstation=workstation)
 
-    def finished() -> Iterator[LocalRecording]:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = entry.name
-                if name.startswith(_TEMPORARY_PREFIXES) or name.endswith(_TEMPORARY_SUFFIXES):
-                    continue
-                if not name.lower().endswith(suffix):
-                    continue
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                if not stat.S_ISREG(info.st_mode):
-                    continue
-                if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
-                    scan.unparseable.append(
-                        Unparseable(
-                            name=_printable(name),
-                            reason="modified in the future; is this workstation's clock right?",
+    # Per file only what decides whether it is a candidate: its name's shape and one stat.
+    # The heap below holds small tuples; LocalRecording objects are made for the taken only.
+    def finished() -> Iterator[tuple[int, str, int, tuple[str, str | None] | None]]:
+        # Listed through a descriptor, each file's stat is an fstatat relative to it, not a
+        # walk of the whole path again (a round stats every file of PATH_SRC).
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith(_TEMPORARY_PREFIXES) or name.endswith(_TEMPORARY_SUFFIXES):
+                        continue
+                    if not name.lower().endswith(suffix):
+                        continue
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    if not stat.S_ISREG(info.st_mode):
+                        continue
+                    if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
+                        scan.unparseable.append(
+                            Unparseable(
+                                name=_printable(name),
+                                reason="modified in the future; is this workstation's clock right?",
+                            )
                         )
-                    )
-                    continue
-                if now - info.st_mtime < settle_seconds:
-                    scan.settling.append(name)
-                    continue
-                recording = _recording(
-                    name=name, info=info, pattern=pattern, workstation=workstation
-                )
-                if isinstance(recording, Unparseable):
-                    scan.unparseable.append(recording)
-                else:
+                        continue
+                    if now - info.st_mtime < settle_seconds:
+                        scan.settling.append(name)
+                        continue
+                    if after is not None:
+                        if (info.st_mtime_ns, name) <= after:
+                            continue
+                        scan.ready_total += 1
+                        yield info.st_mtime_ns, name, info.st_size, None
+                        continue
+                    ids = name_ids.read(name)
+                    if isinstance(ids, Unparseable):
+                        scan.unparseable.append(ids)
+                        continue
                     scan.ready_total += 1
-                    yield recording
+                    yield info.st_mtime_ns, name, info.st_size, ids
+        finally:
+            os.close(fd)
 
-    def oldest_first(recording: LocalRecording) -> tuple[int, str]:
-        return recording.mtime_ns, recording.name
-
-    # nsmallest keeps a heap of ``limit`` entries while it consumes the directory.
-    scan.ready = (
-        heapq.nsmallest(limit, finished(), key=oldest_first)
-        if limit
-        else sorted(finished(), key=oldest_first)
-    )
+    # nsmallest keeps a heap of ``limit`` entries while it consumes the directory; names are
+    # unique, so tuples never compare beyond (mtime, name).
+    taken = heapq.nsmallest(limit, finished()) if limit else sorted(finished())
+    if taken:
+        scan.last_key = taken[-1][:2]
+    to_date = _RecordingDates()
+    for mtime_ns, name, size, ids in taken:
+        if ids is None:
+            ids = name_ids.read(name)
+            if isinstance(ids, Unparseable):
+                scan.unparseable.append(ids)
+                scan.ready_total -= 1
+                continue
+        session_id, project_id = ids
+        scan.ready.append(
+            LocalRecording(
+                name=name,
+                stored_name=f"{workstation}/{name}",
+                size=size,
+                mtime_ns=mtime_ns,
+                session_id=session_id,
+                project_id=project_id,
+                recording_date=to_date(mtime_ns=mtime_ns),
+            )
+        )
     scan.settling.sort()
     scan.unparseable.sort(key=lambda u: u.name)
     return scan
@@ -169,8 +220,10 @@ def recordings_recheck(
 ) -> tuple[list[LocalRecording], list[str]]:
     """The second look: (still unchanged, changed or gone since the first look)."""
     same, changed = [], []
+    # A string path per file rather than a Path: this looks at every file of a round.
+    prefix = os.path.join(directory, "")
     for recording in recordings:
-        if file_look(path=directory / recording.name) == recording.look:
+        if _look(prefix + recording.name) == recording.look:
             same.append(recording)
         else:
             changed.append(recording.name)
@@ -179,8 +232,12 @@ def recordings_recheck(
 
 def file_look(*, path: Path) -> tuple[int, int] | None:
     """(size, mtime in ns) of a regular file, None if it is gone or not a regular file."""
+    return _look(path)
+
+
+def _look(path: str | Path) -> tuple[int, int] | None:
     try:
-        info = path.lstat()
+        info = os.lstat(path)
     except OSError:
         return None
     if not stat.S_ISREG(info.st_mode):
@@ -196,30 +253,39 @@ def recording_date_of(*, mtime: float) -> date:
     return timezone.localtime(datetime.fromtimestamp(mtime, tz=UTC)).date()
 
 
-def _recording(
-    *, name: str, info: os.stat_result, pattern: str, workstation: str
-) -> LocalRecording | Unparseable:
-    problem = _name_problem(name)
-    if problem:
-        return Unparseable(name=_printable(name), reason=problem)
-    ids = file_name_ids(name=name, pattern=pattern)
-    if ids is None:
-        return Unparseable(name=name, reason="the zone's file name pattern finds no session id")
-    stored_name = f"{workstation}/{name}"
-    problem = recording_problem(
-        file_name=stored_name, session_id=ids.session_id, project_id=ids.project_id
-    )
-    if problem:
-        return Unparseable(name=name, reason=problem)
-    return LocalRecording(
-        name=name,
-        stored_name=stored_name,
-        size=info.st_size,
-        mtime_ns=info.st_mtime_ns,
-        session_id=ids.session_id,
-        project_id=ids.project_id,
-        recording_date=recording_date_of(mtime=info.st_mtime),
-    )
+class _RecordingDates:
+    """``recording_date_of`` for many files: the time zone is looked up once, not per file
+    (Django's lookup goes through a context-local, a measurable part of a scan)."""
+
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone()
+
+    def __call__(self, *, mtime_ns: int) -> date:
+        # Whole seconds: midnight falls on one, so the fraction never changes the date.
+        return datetime.fromtimestamp(mtime_ns // 1_000_000_000, tz=self.zone).date()
+
+
+class _NameReader:
+    """What a recording's name says, for one scan: (session id, project id), or why it
+    cannot travel as it is (``Unparseable``)."""
+
+    def __init__(self, *, pattern: re.Pattern[str], workstation: str) -> None:
+        self.pattern = pattern
+        self.prefix = f"{workstation}/"
+
+    def read(self, name: str) -> tuple[str, str | None] | Unparseable:
+        problem = _name_problem(name)
+        if problem:
+            return Unparseable(name=_printable(name), reason=problem)
+        ids = file_name_ids_match(self.pattern.search(name))
+        if ids is None:
+            return Unparseable(name=name, reason="the zone's file name pattern finds no session id")
+        problem = recording_problem(
+            file_name=self.prefix + name, session_id=ids[0], project_id=ids[1]
+        )
+        if problem:
+            return Unparseable(name=name, reason=problem)
+        return ids
 
 
 # One compiled search instead of a Python loop over every character: the scan looks at

@@ -43,6 +43,7 @@ from .logs import MAIN_LOGGER
 from .models import Workstation
 from .selectors import (
     LocalRecording,
+    ScanKey,
     Unparseable,
     agent_state_read,
     file_look,
@@ -154,30 +155,38 @@ def _zone_load(
 
 # The most finished recordings one round of a cycle holds in memory. A backlog larger than
 # this (a workstation that was cut off for days) is sent in further rounds of the same cycle,
-# each scanning PATH_SRC again and taking the oldest that remain.
+# each scanning PATH_SRC again and taking the oldest of those after the previous round's.
 SCAN_ROUND = 20_000
 
 
 def _deliver(
     *, zone: Zone, config: AgentConfig, report: CycleReport, sleep: Callable[[float], None]
 ) -> None:
+    after: ScanKey | None = None
     while True:
         delivered_before = len(report.delivered)
-        outcome = _deliver_round(zone=zone, config=config, report=report, sleep=sleep)
+        outcome = _deliver_round(zone=zone, config=config, report=report, sleep=sleep, after=after)
         if outcome is None:
             return
-        taken, more = outcome
+        taken, after = outcome
         # Another round only when this one sent everything it took and more is waiting; a
         # round that kept anything back would meet the same trouble again.
-        if not more or report.errors or len(report.delivered) - delivered_before < taken:
+        if after is None or report.errors or len(report.delivered) - delivered_before < taken:
             return
 
 
 def _deliver_round(
-    *, zone: Zone, config: AgentConfig, report: CycleReport, sleep: Callable[[float], None]
-) -> tuple[int, bool] | None:
-    """One scan and the sending of the oldest finished recordings it found: (how many were
-    taken, whether more are waiting), or None when the scan itself failed."""
+    *,
+    zone: Zone,
+    config: AgentConfig,
+    report: CycleReport,
+    sleep: Callable[[float], None],
+    after: ScanKey | None,
+) -> tuple[int, ScanKey | None] | None:
+    """One scan and the sending of the oldest finished recordings it found after ``after``
+    (the previous round's last, None in a cycle's first round): (how many were taken, where
+    the next round starts or None when nothing more is waiting), or None when the scan
+    itself failed."""
     directory = Path(zone.path_src)
     try:
         scan = recordings_scan(
@@ -188,6 +197,7 @@ def _deliver_round(
             settle_seconds=config.settle_seconds,
             now=time.time(),
             limit=SCAN_ROUND,
+            after=after,
         )
     except OSError as exc:
         report.fail(f"cannot read PATH_SRC {directory}: {exc.strerror or exc}")
@@ -205,15 +215,19 @@ def _deliver_round(
             directory,
             "; ".join(f"{u.name} ({u.reason})" for u in scan.unparseable[:NAMES_SHOWN]),
         )
-    report.unparseable = scan.unparseable
+    # The first round reads every name; a later one only those it takes, and adds what
+    # became unparseable meanwhile (a file that finished since).
+    known = {u.name for u in report.unparseable}
+    report.unparseable += [u for u in scan.unparseable if u.name not in known]
     not_taken = scan.ready_total - len(scan.ready)
     ready = scan.ready
     if ready and config.recheck_seconds > 0:
         sleep(config.recheck_seconds)
     ready, growing = recordings_recheck(directory=directory, recordings=ready)
     report.waiting = len(scan.settling) + len(growing) + len(ready) + not_taken
+    next_after = scan.last_key if not_taken > 0 else None
     if not ready:
-        return 0, False
+        return 0, next_after
     log.info("%d finished recording(s) to send to %s", len(ready), zone.server)
     delivered_before = len(report.delivered)
     with StorageLink(zone=zone, config=config, sleep=sleep) as link:
@@ -223,7 +237,7 @@ def _deliver_round(
             if not go_on:
                 break
     report.waiting -= len(report.delivered) - delivered_before
-    return len(ready), not_taken > 0
+    return len(ready), next_after
 
 
 def _deliver_batch(

@@ -12,6 +12,7 @@ defaults, as they do for the old clients' INSERTs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,18 +66,28 @@ def recording_problem(*, file_name: str, session_id: str, project_id: str | None
     duplicates also turns "too long" into a silent truncation, and a file is better left on
     the workstation than registered under a cut-short id.
     """
+    file_name_max, session_id_max, project_id_max = _max_lengths()
     limits = (
-        ("file name on storage", file_name, "file_name"),
-        ("session id", session_id, "session_id"),
-        ("project id", project_id or "", "project_id"),
+        ("file name on storage", file_name, file_name_max),
+        ("session id", session_id, session_id_max),
+        ("project id", project_id or "", project_id_max),
     )
-    for what, value, field_name in limits:
-        max_length = Video._meta.get_field(field_name).max_length
+    for what, value, max_length in limits:
         if len(value) > max_length:
             return f"{what} is {len(value)} characters long, VIDEO holds at most {max_length}"
     if not session_id:
         return "no session id"
     return None
+
+
+@functools.cache
+def _max_lengths() -> tuple[int, int, int]:
+    """VIDEO's FILE_NAME, SESSIONID, PROJECTID lengths, read from the model once: every name
+    a client scans is checked against them."""
+    return tuple(Video._meta.get_field(name).max_length for name in _CHECKED_FIELDS)
+
+
+_CHECKED_FIELDS = ("file_name", "session_id", "project_id")
 
 
 def video_register_batch(

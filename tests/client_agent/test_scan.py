@@ -158,3 +158,112 @@ def test_local_copies_go_only_while_they_are_what_was_sent(tmp_path):
 
     assert removed == [sent[0].name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [sent[1].name]
+
+
+def test_the_scan_dates_each_recording_by_its_local_modification_day(tmp_path, settings):
+    settings.TIME_ZONE = "Europe/Moscow"
+    just_before = datetime(2026, 11, 27, 20, 59, 59, 999_999, tzinfo=UTC)  # 23:59:59.999999
+    midnight = datetime(2026, 11, 27, 21, 0, tzinfo=UTC)  # 00:00 on the 28th in Moscow
+    for n, moment in ((1, just_before), (2, midnight)):
+        path = write(tmp_path, f"{session_id(n)}.mp4")
+        stamp_ns = int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+        os.utime(path, ns=(stamp_ns, stamp_ns))
+
+    dates = {r.session_id: str(r.recording_date) for r in scan(tmp_path).ready}
+
+    assert dates == {session_id(1): "2026-11-27", session_id(2): "2026-11-28"}
+    assert dates[session_id(1)] == str(recording_date_of(mtime=just_before.timestamp()))
+
+
+def rounds(directory, *, limit, between=lambda ready: None):
+    """A cycle's rounds as services._deliver runs them: each after the previous one's last."""
+    taken, after = [], None
+    while True:
+        result = scan(directory, limit=limit, after=after)
+        taken.append([r.name for r in result.ready])
+        between(result.ready)
+        if result.ready_total <= len(result.ready):
+            return taken, result
+        after = result.last_key
+
+
+def test_rounds_take_every_recording_once_oldest_first(tmp_path):
+    ages = [9000, 600, 7200, 300, 4000, 8000, 100 + 120, 5000]  # the last one is the newest
+    for n, age in enumerate(ages, start=1):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=age)
+    oldest_first = [f"{n}_{session_id(n)}.mp4" for n in (1, 6, 3, 8, 5, 2, 4, 7)]
+
+    # Nothing is removed between rounds (as if every file were kept back): later rounds
+    # still take each file once, and none is left out.
+    taken, _last = rounds(tmp_path, limit=3)
+
+    assert taken == [oldest_first[:3], oldest_first[3:6], oldest_first[6:]]
+
+
+def test_a_round_counts_what_is_left_after_it(tmp_path):
+    for n in range(1, 6):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=1000 * (10 - n))
+    first = scan(tmp_path, limit=2)
+    second = scan(tmp_path, limit=2, after=first.last_key)
+
+    assert [r.name[0] for r in second.ready] == ["3", "4"]
+    assert second.ready_total == 3  # 3, 4 and 5: the first round's two are not counted
+    assert second.last_key == second.ready[-1].key
+
+
+def test_later_rounds_read_only_the_names_they_take(tmp_path):
+    """The first round reads every name and reports the unparseable ones; a later round
+    reports only those among what it takes, and moves on past them."""
+    names = {}
+    for n in range(1, 9):
+        name = f"notes-{n}.mp4" if n in (4, 5, 6, 8) else f"{n}_{session_id(n)}.mp4"
+        write(tmp_path, name, age=1000 * (10 - n))  # 1 is the oldest
+        names[n] = name
+
+    first = scan(tmp_path, limit=3)
+    assert [r.name for r in first.ready] == [names[1], names[2], names[3]]
+    assert [u.name for u in first.unparseable] == sorted(names[n] for n in (4, 5, 6, 8))
+    assert first.ready_total == 4
+
+    second = scan(tmp_path, limit=3, after=first.last_key)
+    assert second.ready == []  # 4, 5 and 6 all cannot be read
+    assert [u.name for u in second.unparseable] == [names[4], names[5], names[6]]
+    assert second.ready_total == 2  # 7 and 8, not known yet to be unreadable
+
+    third = scan(tmp_path, limit=3, after=second.last_key)
+    assert [r.name for r in third.ready] == [names[7]]
+    assert [u.name for u in third.unparseable] == [names[8]]
+    assert third.ready_total == 1
+
+
+def test_a_recording_that_finishes_between_rounds_is_taken_by_a_later_one(tmp_path):
+    for n in range(1, 5):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=1000 * (10 - n))
+    late = write(tmp_path, f"9_{session_id(9)}.mp4", age=10)  # still being written
+
+    def finish_late_one(ready):
+        stamp = time.time() - 500
+        os.utime(late, (stamp, stamp))
+
+    taken, _last = rounds(tmp_path, limit=2, between=finish_late_one)
+
+    assert [name for names in taken for name in names] == [
+        *(f"{n}_{session_id(n)}.mp4" for n in range(1, 5)),
+        late.name,
+    ]
+
+
+def test_a_file_removed_or_renamed_between_rounds_is_not_lost(tmp_path):
+    for n in range(1, 7):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=1000 * (10 - n))
+    first = scan(tmp_path, limit=2)
+    (tmp_path / f"3_{session_id(3)}.mp4").unlink()
+    (tmp_path / f"4_{session_id(4)}.mp4").rename(tmp_path / f"a4_{session_id(4)}.mp4")
+
+    second = scan(tmp_path, limit=10, after=first.last_key)
+
+    assert [r.name for r in second.ready] == [
+        f"a4_{session_id(4)}.mp4",  # same time, new name: still after the first round's
+        f"5_{session_id(5)}.mp4",
+        f"6_{session_id(6)}.mp4",
+    ]

@@ -100,25 +100,22 @@ def test_an_unforeseen_failure_is_recorded_like_any_other(config, zones, tmp_pat
     assert "unexpected error" in Workstation.objects.get(host="op101").last_error
 
 
-def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
-    storage, tmp_path, monkeypatch
-):
-    """A workstation cut off for days holds more recordings than one round keeps in memory
-    (services.SCAN_ROUND): the cycle takes them in rounds until none is left."""
+def backlog(directory, names):
+    """Finished recordings named ``names``, the first the oldest, ten seconds apart."""
     import time as clock
 
-    from client_agent import services
-    from storage.models import Video
-    from tests.factories import session_id
-
-    monkeypatch.setattr(services, "SCAN_ROUND", 3)
-    names = []
-    for n in range(1, 9):
-        path = storage.path_src / f"{n:02d}_{session_id(n)}.mp4"
+    for n, name in enumerate(names, start=1):
+        path = directory / name
         path.write_bytes(b"v" * (1000 + n))
-        stamp = clock.time() - 7200 + n * 10  # 01 is the oldest
+        stamp = clock.time() - 7200 + n * 10
         os.utime(path, (stamp, stamp))
-        names.append(path.name)
+
+
+def backlog_cycle(tmp_path, monkeypatch, *, round_size):
+    """One cycle in rounds of ``round_size`` (services.SCAN_ROUND), two files a batch."""
+    from client_agent import services
+
+    monkeypatch.setattr(services, "SCAN_ROUND", round_size)
     config = AgentConfig(
         workstation="op101",
         state_dir=tmp_path / "state",
@@ -126,11 +123,49 @@ def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
         recheck_seconds=0,
         batch_files=2,
     )
+    return cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
 
-    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+
+def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
+    storage, tmp_path, monkeypatch
+):
+    """A workstation cut off for days holds more recordings than one round keeps in memory
+    (services.SCAN_ROUND): the cycle takes them in rounds until none is left."""
+    from storage.models import Video
+    from tests.factories import session_id
+
+    names = [f"{n:02d}_{session_id(n)}.mp4" for n in range(1, 9)]
+    backlog(storage.path_src, names)
+
+    report = backlog_cycle(tmp_path, monkeypatch, round_size=3)
 
     assert report.ok, report.errors
     assert report.delivered == names  # oldest first
     assert report.waiting == 0
     assert list(storage.path_src.iterdir()) == []
     assert Video.objects.filter(zone=storage.zone).count() == 8
+
+
+def test_rounds_move_past_unreadable_names_and_report_each_once(storage, tmp_path, monkeypatch):
+    """A later round may take only names it cannot read (they are older than what is left):
+    the cycle goes on to the next round, and each such name is reported once."""
+    from storage.models import Video
+    from tests.factories import session_id
+
+    unreadable = (4, 5, 6, 7)
+    names = {
+        n: f"notes-{n}.mp4" if n in unreadable else f"{n:02d}_{session_id(n)}.mp4"
+        for n in range(1, 10)
+    }
+    backlog(storage.path_src, list(names.values()))
+
+    report = backlog_cycle(tmp_path, monkeypatch, round_size=3)
+
+    assert report.ok, report.errors
+    assert report.delivered == [names[n] for n in (1, 2, 3, 8, 9)]
+    assert [u.name for u in report.unparseable] == [names[n] for n in unreadable]
+    assert report.waiting == 0
+    assert sorted(p.name for p in storage.path_src.iterdir()) == [names[n] for n in unreadable]
+    assert Video.objects.filter(zone=storage.zone).count() == 5
+    beat = Workstation.objects.get(host="op101")
+    assert (beat.unparseable_count, beat.delivered_count, beat.pending_count) == (4, 5, 0)
