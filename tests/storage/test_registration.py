@@ -37,6 +37,10 @@ def test_a_batch_is_one_insert_and_every_row_is_confirmed():
         result = video_register_batch(zone=zone, workstation="op101", files=files)
     inserts = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
     assert len(inserts) == 1
+    # Confirmed by one read of the batch by the unique key, of the columns it may read.
+    (confirm,) = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert confirm.startswith("SELECT `FILE_NAME`, `SIZE` FROM `VIDEO` WHERE `ZONE_ID` = ")
+    assert len(queries) == 2
     # Only the columns a workstation may write are named (its GRANT is per column).
     assert "LEGAL_HOLD" not in inserts[0] and "REGISTERED_AT" not in inserts[0]
     assert sorted(result.registered) == sorted(f.file_name for f in files)
@@ -86,7 +90,9 @@ def test_the_same_name_in_another_zone_is_another_recording():
 def test_large_batches_are_split():
     zone = make_zone()
     files = [recording(n) for n in range(BATCH_SIZE + 7)]
-    result = video_register_batch(zone=zone, workstation="op101", files=files)
+    with CaptureQueriesContext(connection) as queries:
+        result = video_register_batch(zone=zone, workstation="op101", files=files)
+    assert [q["sql"].split()[0] for q in queries] == ["INSERT", "INSERT", "SELECT", "SELECT"]
     assert len(result.registered) == len(files)
     assert Video.objects.count() == len(files)
 
