@@ -44,6 +44,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
             "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=10),
             "read_timeout": env.int("DATABASE_IO_TIMEOUT", default=60),
             "write_timeout": env.int("DATABASE_IO_TIMEOUT", default=60),
+            # Django wants autocommit on and sets it after connecting; mysqlclient would
+            # first turn it off (PEP 249). Asking for it at connect time saves both round
+            # trips on every connection, and the client opens one per registered batch.
+            "autocommit": True,
         }
     )
 # Thousands of workstations: never keep a connection open between steps.
