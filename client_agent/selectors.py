@@ -123,7 +123,9 @@ def recordings_scan(
     holds until the next cycle). A later round reads only the names it takes: the first
     round read every name and reported the unparseable ones, so here ``unparseable`` holds
     just those among the taken (and the files modified in the future), and ``ready_total``
-    counts the finished files after ``after`` whatever their names.
+    counts the finished files after ``after`` whatever their names. A file that turns up
+    behind ``after`` meanwhile (renamed into place with an older time) waits for the next
+    cycle, whose first round has no ``after``.
 
     Finished means not modified for ``settle_seconds``; ``recordings_recheck`` then makes
     sure they are not growing either. Only regular files directly in the directory with the

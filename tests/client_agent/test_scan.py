@@ -267,3 +267,21 @@ def test_a_file_removed_or_renamed_between_rounds_is_not_lost(tmp_path):
         f"5_{session_id(5)}.mp4",
         f"6_{session_id(6)}.mp4",
     ]
+
+
+def test_a_file_that_appears_between_rounds_with_an_older_time_waits_for_the_next_cycle(
+    tmp_path,
+):
+    """A recorder that writes under a temporary name and renames the finished file keeps
+    its time: one that lands behind the previous round's last is not taken by this cycle's
+    later rounds, and the next cycle's first round (no ``after``) takes it."""
+    for n in range(1, 5):
+        write(tmp_path, f"{n}_{session_id(n)}.mp4", age=1000 * (10 - n))
+    first = scan(tmp_path, limit=2)
+    write(tmp_path, f"0_{session_id(9)}.mp4", age=20_000)  # renamed into place just now
+
+    later = scan(tmp_path, limit=10, after=first.last_key)
+    next_cycle = scan(tmp_path, limit=10)
+
+    assert [r.name[0] for r in later.ready] == ["3", "4"]
+    assert [r.name[0] for r in next_cycle.ready] == ["0", "1", "2", "3", "4"]
