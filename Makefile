@@ -24,5 +24,8 @@ format:
 	.venv/bin/ruff format .
 	.venv/bin/ruff check --fix .
 
+# Settings must load (a throwaway key), or manage.py falls back to Django's own makemessages,
+# which does not read the Jinja2 templates (search/management/commands/makemessages.py).
 messages:
-	.venv/bin/python manage.py makemessages -l ru --ignore=.venv --ignore=tests --no-obsolete
+	DJANGO_SECRET_KEY="$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+	  .venv/bin/python manage.py makemessages -l ru --ignore=.venv --ignore=tests --no-obsolete

@@ -75,6 +75,20 @@ ROOT_URLCONF = "opvideo.urls"
 WSGI_APPLICATION = "opvideo.wsgi.application"
 
 TEMPLATES = [
+    # The operators' pages (search/jinja2/): Jinja2, for the speed of the search page.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "opvideo.jinja2.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+    # The admin's pages, and anything else written in Django's template language.
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

@@ -33,3 +33,27 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jinja2_pages_report_their_context():
+    """``response.context`` for the Jinja2 pages too.
+
+    Django's test set-up instruments its own template language so that each render sends
+    ``template_rendered``, which the test client collects; it does not do so for Jinja2.
+    This does the same for Jinja2, in the tests only: production pays nothing for it.
+    """
+    from django.template.backends import jinja2 as backend
+    from django.test.signals import template_rendered
+
+    render = backend.Template.render
+
+    def instrumented_render(self, context=None, request=None):
+        context = {} if context is None else context
+        html = render(self, context, request)  # adds the request, csrf and processors' values
+        template_rendered.send(sender=self, template=self, context=context)
+        return html
+
+    backend.Template.render = instrumented_render
+    yield
+    backend.Template.render = render
