@@ -15,14 +15,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from storage.links import video_link
+from storage.links import download_link, video_link
 from storage.models import Video
 from zones.selectors import zone_names
 
 from .auth import api_token_user, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
 from .models import AccessEvent
-from .selectors import video_search
+from .selectors import video_search, videos_zones_attach
 from .services import access_search_record, access_video_record, legal_hold_change
 
 PAGE_SIZE = 20
@@ -89,7 +89,8 @@ def _search(request: HttpRequest, *, page_size: int, via_api: bool = False):
         return form, None
     paginator = ShortResultPaginator(video_search(filters=filters), page_size)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [ResultRow(video=v, play_url=video_link(video=v)) for v in page.object_list]
+    videos = videos_zones_attach(videos=list(page.object_list))
+    rows = [ResultRow(video=v, play_url=video_link(video=v)) for v in videos]
     access_search_record(
         request=request,
         query=filters.as_query(),
@@ -224,5 +225,5 @@ def _video_json(row: ResultRow) -> dict:
         "legal_hold": v.legal_hold,
         "deleted_on": v.delete_date.isoformat() if v.delete_date else None,
         "url": row.play_url,
-        "download_url": video_link(video=v, download=True) if row.play_url else None,
+        "download_url": download_link(play_url=row.play_url) if row.play_url else None,
     }

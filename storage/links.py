@@ -87,6 +87,14 @@ def video_link(*, video: Video, download: bool = False, now: datetime | None = N
     expires = int((now or timezone.now()).timestamp()) + settings.VIDEO_LINK_TTL
     query = {"md5": link_token(uri=uri, expires=expires, secret=zone.link_secret)}
     query["expires"] = str(expires)
-    if download:
-        query["download"] = "1"
-    return f"{base}{quote(uri, safe='/')}?{urlencode(query)}"
+    url = f"{base}{quote(uri, safe='/')}?{urlencode(query)}"
+    return download_link(play_url=url) if download else url
+
+
+def download_link(*, play_url: str) -> str:
+    """The download link that goes with a play link of ``video_link``.
+
+    The token covers the path and the expiry, not the query, so the play link's signature
+    serves the download as well: one MD5 for both, not one each.
+    """
+    return f"{play_url}&download=1"

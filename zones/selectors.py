@@ -6,11 +6,13 @@ daemon) reads the model field itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import PROTECT, Count, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from . import ssh_keys
 from .models import Zone
@@ -28,20 +30,51 @@ def zone_list(*, enabled: bool | None = None) -> QuerySet[Zone]:
     return qs
 
 
-ZONE_NAMES_CACHE_SECONDS = 60
+# Zones as the search pages use them (names, video server addresses, link secrets), kept in
+# this process: (monotonic time they expire, zones by id, names sorted).
+ZONES_CACHE_SECONDS = 60
+_zones: tuple[float, dict[int, Zone], list[str]] = (0.0, {}, [])
+
+
+def _zones_held(*, ids: Iterable[int] = ()) -> tuple[dict[int, Zone], list[str]]:
+    """Every zone, without its ssh key, by id and its names sorted; covering ``ids``.
+
+    The search page lists the zone names in its picker, and shows and signs links for
+    recordings of a few zones; reading the zones for every page was a query and about a
+    millisecond of ORM work each time. There are a few dozen zones and they change a few
+    times a year, so they are kept for a minute, in this process only: the rows hold
+    decrypted link secrets, which must not go to a shared cache. A zone saved or deleted
+    through the ORM in this process is dropped at once; other processes see the change
+    within the minute, which for a regenerated link secret is harmless: links are cut off
+    by the zone's nginx getting the new secret (which takes longer), and a link signed with
+    the old one meanwhile is only refused there. An id not held (a zone added meanwhile)
+    reads them again at once.
+    """
+    global _zones
+    expires, by_id, names = _zones
+    if time.monotonic() >= expires or not set(ids) <= by_id.keys():
+        by_id = {zone.pk: zone for zone in Zone.objects.defer("ssh_private_key")}
+        names = sorted(zone.name for zone in by_id.values())
+        # One assignment: threads of a worker see the old or the new triple, never a mix.
+        _zones = (time.monotonic() + ZONES_CACHE_SECONDS, by_id, names)
+    return by_id, names
+
+
+@receiver([post_save, post_delete], sender=Zone)
+def _zones_forget(**kwargs) -> None:
+    global _zones
+    _zones = (0.0, {}, [])
 
 
 def zone_names() -> list[str]:
-    """All zone names, sorted, for pickers on hot pages.
+    """All zone names, sorted, for pickers on hot pages (held a minute, see _zones_held)."""
+    return _zones_held()[1]
 
-    Kept in the cache for a minute: zones change a few times a year, the search page is
-    opened all day, and a new zone showing up in the list a minute late harms nobody.
-    """
-    return cache.get_or_set(
-        "zones:names",
-        lambda: list(Zone.objects.order_by("name").values_list("name", flat=True)),
-        ZONE_NAMES_CACHE_SECONDS,
-    )
+
+def zones_by_id(*, ids: Iterable[int]) -> dict[int, Zone]:
+    """Every zone by id, without its ssh key, covering at least ``ids`` (held a minute, see
+    _zones_held): for pages that show and sign links for many recordings."""
+    return _zones_held(ids=ids)[0]
 
 
 def zone_key(*, zone: Zone) -> ssh_keys.SshKey:
