@@ -104,7 +104,10 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, workers: int = 3, threads: int = 2) -> Iterator[str]:
-    """The real WSGI server on a loopback port; yields its base URL."""
+    """The real WSGI server on a loopback port; yields its base URL.
+
+    Workers and threads are production's defaults (docker/app/entrypoint.sh): change both.
+    """
     port = free_port()
     proc = subprocess.Popen(
         [

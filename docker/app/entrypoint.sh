@@ -41,9 +41,14 @@ case "$role" in
       "$PYTHON" docker/app/dbtools.py migrate --lock-timeout "${MIGRATE_LOCK_TIMEOUT:-600}"
     fi
     # More gunicorn settings can be given in GUNICORN_CMD_ARGS (gunicorn reads it itself).
+    # For the 2-core hosts: 3 processes (cores + 1) keep both cores busy while one waits for
+    # MariaDB, and 2 threads each (gthread) overlap a request's database round trips with
+    # another's Python work without the memory of more processes, and keep the proxy's
+    # connections alive. bench/common.py's gunicorn() runs the same numbers: change both.
     exec gunicorn opvideo.wsgi:application \
       --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
       --workers "${GUNICORN_WORKERS:-3}" \
+      --threads "${GUNICORN_THREADS:-2}" \
       --timeout "${GUNICORN_TIMEOUT:-60}" \
       --worker-tmp-dir "${GUNICORN_WORKER_TMP_DIR:-/dev/shm}" \
       --access-logfile - \
