@@ -28,11 +28,16 @@ def _plain_static_files(settings):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Each test starts from a cold cache, as after a deploy: nothing leaks between tests.
+    # That includes the zones a process holds: a rolled-back test's zones send no signal.
     from django.core.cache import cache
 
+    from zones.selectors import zones_forget
+
     cache.clear()
+    zones_forget()
     yield
     cache.clear()
+    zones_forget()
 
 
 @pytest.fixture(autouse=True, scope="session")

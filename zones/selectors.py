@@ -37,23 +37,27 @@ _zones: tuple[float, dict[int, Zone], list[str]] = (0.0, {}, [])
 
 
 def _zones_held(*, ids: Iterable[int] = ()) -> tuple[dict[int, Zone], list[str]]:
-    """Every zone, without its ssh key, by id and its names sorted; covering ``ids``.
+    """Every zone, by id, and its names sorted; covering ``ids``.
 
     The search page lists the zone names in its picker, and shows and signs links for
     recordings of a few zones; reading the zones for every page was a query and about a
     millisecond of ORM work each time. There are a few dozen zones and they change a few
-    times a year, so they are kept for a minute, in this process only: the rows hold
-    decrypted link secrets, which must not go to a shared cache. A zone saved or deleted
-    through the ORM in this process is dropped at once; other processes see the change
-    within the minute, which for a regenerated link secret is harmless: links are cut off
-    by the zone's nginx getting the new secret (which takes longer), and a link signed with
-    the old one meanwhile is only refused there. An id not held (a zone added meanwhile)
-    reads them again at once.
+    times a year, so they are kept for a minute, in this process only: once a link is
+    signed, a row holds its decrypted link secret, which must not go to a shared cache. A
+    zone saved or deleted through the ORM in this process is dropped at once; other
+    processes see the change within the minute, which for a regenerated link secret is
+    harmless: links are cut off by the zone's nginx getting the new secret (which takes
+    longer), and a link signed with the old one meanwhile is only refused there. An id not
+    held (a zone added meanwhile) reads them again at once.
     """
     global _zones
     expires, by_id, names = _zones
     if time.monotonic() >= expires or not set(ids) <= by_id.keys():
-        by_id = {zone.pk: zone for zone in Zone.objects.defer("ssh_private_key")}
+        # Both secrets deferred: the ssh key is never needed here, and the link secret is
+        # read (one query per zone, then kept on the held row) only when a link of that
+        # zone is signed. Decrypting nothing up front keeps the page usable, its zone
+        # picker included, when FIELD_ENCRYPTION_KEYS is wrong; only signing then fails.
+        by_id = {zone.pk: zone for zone in Zone.objects.defer("ssh_private_key", "link_secret")}
         names = sorted(zone.name for zone in by_id.values())
         # One assignment: threads of a worker see the old or the new triple, never a mix.
         _zones = (time.monotonic() + ZONES_CACHE_SECONDS, by_id, names)
@@ -61,7 +65,12 @@ def _zones_held(*, ids: Iterable[int] = ()) -> tuple[dict[int, Zone], list[str]]
 
 
 @receiver([post_save, post_delete], sender=Zone)
-def _zones_forget(**kwargs) -> None:
+def _zone_changed(**kwargs) -> None:
+    zones_forget()
+
+
+def zones_forget() -> None:
+    """Drop the zones held in this process: the next page reads them again."""
     global _zones
     _zones = (0.0, {}, [])
 
@@ -72,8 +81,8 @@ def zone_names() -> list[str]:
 
 
 def zones_by_id(*, ids: Iterable[int]) -> dict[int, Zone]:
-    """Every zone by id, without its ssh key, covering at least ``ids`` (held a minute, see
-    _zones_held): for pages that show and sign links for many recordings."""
+    """Every zone by id, covering at least ``ids`` (held a minute, see _zones_held): for
+    pages that show and sign links for many recordings."""
     return _zones_held(ids=ids)[0]
 
 

@@ -6,8 +6,10 @@ import urllib.parse
 from datetime import date, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
 from django.contrib.auth.models import Group, Permission, User
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from search.models import AccessEvent, ApiToken
@@ -155,7 +157,9 @@ def queries_for(client, params) -> tuple[int, int]:
 
 
 def test_queries_per_page_do_not_grow_with_the_results(client, operator, many):
-    client.get("/")  # warm the zone-name cache, as any earlier page view does
+    # Warm the zones this process holds, as earlier pages do: their names, and each zone's
+    # link secret, read when the first link of that zone is signed.
+    client.get("/", {"date_from": "2026-01-01", "date_to": "2026-12-31"})
     one = queries_for(client, {"session": session_id(3)})
     two = queries_for(client, {"session": TARGET})
     full_page = queries_for(client, {"project": "corebo0000000000000000000000aaaa"})
@@ -178,6 +182,24 @@ def test_search_and_views_are_audited(client, operator, many):
     views = AccessEvent.objects.filter(action="view")
     # A link was issued for the live recording only.
     assert [v.video_id for v in views] == [many[0].pk]
+
+
+def test_zone_secrets_are_read_once_per_zone_not_per_page(client, operator, many):
+    with CaptureQueriesContext(connection) as cold:
+        client.get("/", {"session": TARGET})
+    with CaptureQueriesContext(connection) as warm:
+        client.get("/", {"session": TARGET})
+    secret_reads = [q for q in cold.captured_queries if "LINK_SECRET" in q["sql"].upper()]
+    # One live result, in kursk: its secret only, and only on the first page.
+    assert len(secret_reads) == 1
+    assert not [q for q in warm.captured_queries if "LINK_SECRET" in q["sql"].upper()]
+
+
+def test_wrong_encryption_key_leaves_the_form_usable(client, operator, zone, other_zone):
+    with override_settings(FIELD_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["zone_names"] == ["kursk", "orel"]
 
 
 def test_empty_form_is_not_a_search(client, operator):
