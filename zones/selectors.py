@@ -53,10 +53,10 @@ def _zones_held(*, ids: Iterable[int] = ()) -> tuple[dict[int, Zone], list[str]]
     global _zones
     expires, by_id, names = _zones
     if time.monotonic() >= expires or not set(ids) <= by_id.keys():
-        # Both secrets deferred: the ssh key is never needed here, and the link secret is
-        # read (one query per zone, then kept on the held row) only when a link of that
-        # zone is signed. Decrypting nothing up front keeps the page usable, its zone
-        # picker included, when FIELD_ENCRYPTION_KEYS is wrong; only signing then fails.
+        # Both secrets deferred: the ssh key is never needed here, and the link secrets
+        # are read (zones_by_id) only when links are signed. Decrypting nothing up front
+        # keeps the page usable, its zone picker included, when FIELD_ENCRYPTION_KEYS is
+        # wrong; only signing then fails.
         by_id = {zone.pk: zone for zone in Zone.objects.defer("ssh_private_key", "link_secret")}
         names = sorted(zone.name for zone in by_id.values())
         # One assignment: threads of a worker see the old or the new triple, never a mix.
@@ -81,9 +81,16 @@ def zone_names() -> list[str]:
 
 
 def zones_by_id(*, ids: Iterable[int]) -> dict[int, Zone]:
-    """Every zone by id, covering at least ``ids`` (held a minute, see _zones_held): for
-    pages that show and sign links for many recordings."""
-    return _zones_held(ids=ids)[0]
+    """Every zone by id with its link secret, covering at least ``ids`` (held a minute, see
+    _zones_held): for pages that show and sign links for many recordings."""
+    by_id = _zones_held(ids=ids)[0]
+    if any("link_secret" in zone.get_deferred_fields() for zone in by_id.values()):
+        # Every held zone's secret in one query, rather than one per zone as each is first
+        # used: the first page after a reload then costs one query more, whatever it shows.
+        secrets = dict(Zone.objects.filter(pk__in=by_id).values_list("pk", "link_secret"))
+        for pk, secret in secrets.items():
+            by_id[pk].link_secret = secret
+    return by_id
 
 
 def zone_key(*, zone: Zone) -> ssh_keys.SshKey:
