@@ -21,6 +21,7 @@ import random
 import sys
 import urllib.request
 from datetime import date, timedelta
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -149,6 +150,22 @@ def session_cookie() -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
+def browser_cookies(base: str, *, session: str) -> str:
+    """The Cookie header a logged-in browser sends: its session and the CSRF cookie the
+    first page set. Without the latter every page would mint and set a new CSRF secret,
+    work a browser's requests never cause."""
+    from django.conf import settings
+
+    request = urllib.request.Request(base + "/", headers={"Cookie": session})
+    with urllib.request.urlopen(request) as response:
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+    if settings.CSRF_COOKIE_NAME not in jar:
+        raise SystemExit("the search page set no CSRF cookie: is the bench user logged in?")
+    return f"{session}; {settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"
+
+
 def queries_per_page() -> dict[str, int]:
     """Queries for pages with few and with many results, counted in-process.
 
@@ -162,7 +179,8 @@ def queries_per_page() -> dict[str, int]:
 
     client = Client()
     client.force_login(User.objects.get(username="bench"))
-    client.get("/", HTTP_HOST="127.0.0.1")  # warm the zone-name cache like any page view
+    # Warm what a worker holds after its first pages: the zones' names and link secrets.
+    client.get("/", {"date_from": "2025-11-01", "date_to": "2026-10-31"}, HTTP_HOST="127.0.0.1")
     cur = connect(DATABASE).cursor()
     cur.execute("SELECT SESSIONID FROM VIDEO GROUP BY SESSIONID HAVING COUNT(*) = 1 LIMIT 1")
     single = cur.fetchone()[0]
@@ -220,7 +238,7 @@ def main() -> None:
     queries = queries_per_page()
 
     with gunicorn(env) as base:
-        headers = {"Cookie": cookie}
+        headers = {"Cookie": browser_cookies(base, session=cookie)}
 
         def get(path: str):
             def call() -> None:
