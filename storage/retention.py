@@ -37,7 +37,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from .models import PurgeRun, Video
-from .paths import Removal, RemovalResult, file_remove
+from .paths import FileRemover, Removal, RemovalResult
 
 logger = logging.getLogger(__name__)
 
@@ -245,9 +245,10 @@ def videos_purge_expired(
     if dry_run:
         root = zone_storage_root(zone=zone)
         for batch in _expired_batches(zone=zone, today=today, batch_size=batch_size):
-            for video_id, file_name in batch:
-                result = file_remove(root=root, file_name=file_name, dry_run=True)
-                _handle(summary, each, video_id, file_name, result)
+            with FileRemover(root=root) as remover:
+                for video_id, file_name in batch:
+                    result = remover.remove(file_name=file_name, dry_run=True)
+                    _handle(summary, each, video_id, file_name, result)
             if progress:
                 progress(len(batch))
         return summary
@@ -369,11 +370,14 @@ def _purge_batch(
         bytes_before = summary.bytes_freed
         summary.skipped += len(ids) - len(locked)
         done = []
-        for video_id, file_name in locked:
-            result = file_remove(root=root, file_name=file_name)
-            item = _handle(summary, each, video_id, file_name, result)
-            if item.outcome in (Removal.DELETED, Removal.MISSING):
-                done.append(video_id)
+        # One remover a batch: PATH_DST is checked and each directory opened once for the
+        # batch's files, not once a file; the next batch opens them afresh.
+        with FileRemover(root=root) as remover:
+            for video_id, file_name in locked:
+                result = remover.remove(file_name=file_name)
+                item = _handle(summary, each, video_id, file_name, result)
+                if item.outcome in (Removal.DELETED, Removal.MISSING):
+                    done.append(video_id)
         if done:
             Video.objects.filter(id__in=done).update(delete_date=retention_today())
         PurgeRun.objects.filter(pk=run.pk).update(

@@ -187,6 +187,26 @@ def test_names_reaching_outside_are_refused_and_reported(store):
     assert "link.mp4" in run.problems and "symbolic link" in run.problems
 
 
+def test_a_directory_swapped_for_a_symlink_during_the_run_is_refused(store):
+    videos = [store.recording(f"op1/{n}.mp4", recorded=days_before(100)) for n in range(5)]
+    for n in range(5):
+        (store.outside / "dir" / f"{n}.mp4").write_bytes(b"OUTSIDE")
+
+    def swap(item):
+        # After the first file of the first batch: op1's descriptor is kept open by then,
+        # for the rest of this batch, and the next batch opens everything afresh.
+        if item.file_name == "op1/0.mp4":
+            (store.root / "op1").rename(store.root / "op1.moved")
+            (store.root / "op1").symlink_to(store.outside / "dir")
+
+    summary = purge(store, batch_size=3, each=swap)
+
+    assert (summary.deleted, summary.refused) == (1, 4)
+    assert all((store.outside / "dir" / f"{n}.mp4").read_bytes() == b"OUTSIDE" for n in range(5))
+    assert sorted(os.listdir(store.root / "op1.moved")) == [f"{n}.mp4" for n in range(1, 5)]
+    assert [state(v)[0] for v in videos] == [True, False, False, False, False]
+
+
 def test_a_directory_where_the_file_should_be_is_left_and_reported(store):
     video = store.recording("rec.mp4", recorded=days_before(100), file=False)
     (store.root / "rec.mp4").mkdir()
