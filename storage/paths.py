@@ -109,10 +109,11 @@ class FileRemover:
     later file the kept chain is checked again, one ``lstat`` a directory relative to its
     parent's descriptor: if a name no longer is the directory that was opened (a symlink
     or anything else swapped in), every kept descriptor is dropped and the path walked
-    afresh, which refuses a symlink. So each file meets the same checks as with
-    ``file_remove``, for one system call a directory instead of an open and a close, and a
-    swap in the moment between the check and the unlink only leaves the remover working in
-    the directory it opened inside PATH_DST: a link is never followed.
+    afresh, which refuses a symlink; and PATH_DST must still name the directory opened as
+    PATH_DST. So each file meets the same checks as with ``file_remove``, for one system call
+    a directory instead of an open and a close (and PATH_DST's realpath), and a swap in the
+    moment between the check and the unlink leaves the remover working in the directory it
+    had checked, as ``file_remove`` does: a link is never followed.
 
     Use it for one batch (``with FileRemover(root=...) as remover``): everything is closed
     at the end, and the next batch checks PATH_DST and opens its directories afresh.
@@ -123,10 +124,14 @@ class FileRemover:
         self._dirs: dict[str, tuple[int, int, int]] = {}
         self._root_fd = -1
         self._root_result: RemovalResult | None = None  # PATH_DST unusable: every file's
+        self._root_path = os.path.abspath(root)
         try:
-            self._root_fd = _root_open(os.path.abspath(root))
+            self._root_fd = _root_open(self._root_path)
         except _Stop as stop:
             self._root_result = stop.result
+        else:
+            st = os.fstat(self._root_fd)
+            self._root_id = (st.st_ino, st.st_dev)
 
     def __enter__(self) -> FileRemover:
         return self
@@ -150,6 +155,8 @@ class FileRemover:
             return self._root_result
         if self._root_fd < 0:
             raise ValueError("FileRemover used after close()")
+        if not self._root_still_path_dst():
+            return RemovalResult(Removal.REFUSED, reason="PATH_DST was replaced during the run")
         if len(self._dirs) >= DIRECTORY_FDS_KEPT:
             self._dirs_close()
         try:
@@ -160,6 +167,15 @@ class FileRemover:
             return _file_unlink(base, dir_fd=fd, dir_mode=mode, dry_run=dry_run)
         except _Stop as stop:
             return stop.result
+
+    def _root_still_path_dst(self) -> bool:
+        """Whether PATH_DST still names the directory opened: one renamed away (maybe out of
+        the storage) is not worked in any longer, even by the descriptor kept for it."""
+        try:
+            st = os.lstat(self._root_path)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_dev) == self._root_id
 
     def _directory(self, parts: list[str]) -> tuple[int, int]:
         """The descriptor and current mode of the directory ``parts`` under PATH_DST."""

@@ -131,6 +131,23 @@ def test_path_dst_swapped_for_a_symlink_is_refused_by_the_next_remover(tree):
     assert outside_intact(tree)
 
 
+def test_path_dst_moved_away_during_a_batch_is_not_worked_in_any_more(tree):
+    with FileRemover(root=tree.root) as remover:
+        assert remover.remove(file_name="op1/a.mp4").outcome == Removal.DELETED
+        # PATH_DST, with the directory kept open for op1, moved out of the storage.
+        tree.root.rename(tree.outside / "moved")
+
+        result = remover.remove(file_name="op1/b.mp4")
+        assert (result.outcome, result.reason) == (
+            Removal.REFUSED,
+            "PATH_DST was replaced during the run",
+        )
+        tree.root.mkdir()  # an empty directory in its place: still not the one opened
+        assert remover.remove(file_name="op1/b.mp4").outcome == Removal.REFUSED
+
+    assert sorted(os.listdir(tree.outside / "moved" / "op1")) == ["b.mp4", "c.mp4", "d.mp4"]
+
+
 def test_path_dst_below_a_symlinked_ancestor_is_refused(tree, tmp_path):
     (tmp_path / "alias").symlink_to(tmp_path)
     result = file_remove(root=tmp_path / "alias" / "store", file_name="op1/a.mp4")
