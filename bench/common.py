@@ -221,7 +221,8 @@ def zone_fresh(env: dict[str, str], **fields: object) -> int:
         f"fields = json.loads({json.dumps(json.dumps(fields))})\n"
         "Video.objects.filter(zone__name=fields['name']).delete()\n"
         "Workstation.objects.filter(zone__name=fields['name']).delete()\n"
-        "Zone.objects.filter(name=fields['name']).delete()\n"
+        # Not decrypted: the row may hold secrets of another checkout's key (var/).
+        "Zone.objects.filter(name=fields['name']).only('pk', 'name').delete()\n"
         "print(zone_create(**fields).pk)\n"
     )
     return int(manage("shell", "-c", code, env=env).split()[-1])

@@ -33,6 +33,7 @@ from bench.common import (
     database_create,
     gunicorn,
     latencies,
+    manage,
     median_p99,
     ms,
     wrk_rps,
@@ -106,6 +107,9 @@ def fill(rows: int, env: dict[str, str]) -> None:
 
 def prepare(rows: int, refill: bool) -> dict[str, str]:
     env = bench_env(DATABASE)
+    if not refill and not zones_readable(env):
+        print("the kept zones were written with another key (var/bench-field-key): refilling")
+        refill = True
     database_create(DATABASE, fresh=refill)
     bench_prepare(env)
     os.environ.update(env)
@@ -133,6 +137,24 @@ def prepare(rows: int, refill: bool) -> dict[str, str]:
     User.objects.create_user("bench", password="bench-password-1")
     fill(rows, env)
     return env
+
+
+def zones_readable(env: dict[str, str]) -> bool:
+    """Whether this checkout's key opens the kept database's zones (a database kept from
+    another checkout, or from before its var/ was cleaned, holds secrets of another key).
+    Asked in a child process: this one sets Django up only once the database is ready."""
+    code = (
+        "from zones.models import Zone\n"
+        "from zones.fields import FieldDecryptionError\n"
+        "try:\n"
+        "    [z.link_secret for z in Zone.objects.all()]\n"
+        "except FieldDecryptionError:\n"
+        "    print('unreadable')\n"
+    )
+    try:
+        return "unreadable" not in manage("shell", "-c", code, env=env)
+    except SystemExit:  # no such database or tables yet: nothing to read
+        return True
 
 
 def session_cookie() -> str:
