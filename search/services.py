@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from storage.models import Video
 from storage.services import video_legal_hold_set
+from storage.sql import insert_sql
 
 from .auth import client_ip
 from .models import AccessEvent, ApiToken
@@ -70,21 +71,13 @@ def _insert_in_one_statement(events: list[AccessEvent]) -> None:
     ``bulk_create`` would wrap the statement in a transaction of its own (autocommit off,
     INSERT, COMMIT, autocommit on: four round trips), which a single statement does not
     need: in autocommit mode InnoDB commits it on its own, all rows or none, and inside a
-    caller's transaction it simply joins that one. The statement is written here rather
-    than compiled by the ORM, which took most of the audit's CPU time on every search page;
-    the values still go through each field's own conversion (``get_db_prep_save``), and
-    the columns the database fills itself (``at``) are left to it.
+    caller's transaction it simply joins that one. The values still go through each
+    field's own conversion (``get_db_prep_save``), and the columns the database fills
+    itself (``at``) are left to it.
     """
     connection = connections[router.db_for_write(AccessEvent)]
     fields = _audit_fields()
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # Only the model's own (quoted) table and column names and placeholders are put into
-    # the text; every value goes as a parameter.
-    sql = (
-        f"INSERT INTO {quote(AccessEvent._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([row] * len(events))}"
-    )
+    sql = insert_sql(connection=connection, model=AccessEvent, fields=fields, rows=len(events))
     params = [
         field.get_db_prep_save(getattr(event, field.attname), connection)
         for event in events

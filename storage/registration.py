@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connections, router
-from django.db.models.constants import OnConflict
 
 from zones.models import Zone
 
 from .models import Video
+from .sql import insert_sql
 
 # What a workstation writes; the client's GRANT INSERT lists exactly these columns.
 REGISTER_FIELDS = (
@@ -155,23 +155,17 @@ def video_register_batch(
 
 
 class _Statements:
-    """The INSERT of ``REGISTER_FIELDS`` skipping existing rows (``INSERT IGNORE``, ``OR
-    IGNORE``, ``ON CONFLICT DO NOTHING``) and the read-back of ``CONFIRM_FIELDS`` by the
-    unique key, for one connection's backend."""
+    """The INSERT of ``REGISTER_FIELDS`` skipping existing rows and the read-back of
+    ``CONFIRM_FIELDS`` by the unique key, for one connection's backend."""
 
     def __init__(self, connection) -> None:
         ops = connection.ops
-        fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]
-        table = ops.quote_name(Video._meta.db_table)
-        columns = ", ".join(ops.quote_name(f.column) for f in fields)
-        self._insert = (
-            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {table} ({columns}) VALUES "
-        )
-        self._insert_suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
-        self._one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        self._connection = connection
+        self._fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]
         zone, file_name, size = (
             ops.quote_name(Video._meta.get_field(name).column) for name in CONFIRM_FIELDS
         )
+        table = ops.quote_name(Video._meta.db_table)
         self._confirm = (
             # Quoted names from the model, values as parameters.
             f"SELECT {file_name}, {size} FROM {table} WHERE {zone} = %s AND {file_name} IN "  # noqa: S608
@@ -179,8 +173,13 @@ class _Statements:
         self.date = ops.adapt_datefield_value
 
     def insert(self, rows: int) -> str:
-        sql = self._insert + ", ".join([self._one_row] * rows)
-        return f"{sql} {self._insert_suffix}" if self._insert_suffix else sql
+        return insert_sql(
+            connection=self._connection,
+            model=Video,
+            fields=self._fields,
+            rows=rows,
+            ignore_conflicts=True,
+        )
 
     def confirm(self, names: int) -> str:
         return self._confirm + "(" + ", ".join(["%s"] * names) + ")"
