@@ -5,23 +5,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.template import engines
 from django.utils import translation
-from jinja2.ext import GETTEXT_FUNCTIONS, extract_from_ast
 
-from search.management.commands.makemessages import jinja2_gettext_calls
+from search.management.commands.makemessages import jinja2_gettext_calls, jinja2_messages
 
 TEMPLATES = sorted((Path(settings.BASE_DIR) / "search" / "jinja2").rglob("*.html"))
 
 
 def messages_of(path: Path) -> list[tuple[str, ...]]:
     """Each gettext call of a template as its literal strings (singular, plural)."""
-    tree = engines["jinja2"].env.parse(path.read_text(encoding="utf-8"))
-    found = []
-    for _line, _function, message in extract_from_ast(tree, gettext_functions=GETTEXT_FUNCTIONS):
-        strings = message if isinstance(message, tuple) else (message,)
-        found.append(tuple(s for s in strings if s))
-    return found
+    return [strings for _line, _fn, strings in jinja2_messages(path.read_text(encoding="utf-8"))]
 
 
 def test_every_operator_template_has_messages():

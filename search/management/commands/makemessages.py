@@ -15,17 +15,27 @@ from jinja2.ext import GETTEXT_FUNCTIONS, extract_from_ast
 TEMPLATE_DIR = "jinja2"
 
 
-def jinja2_gettext_calls(source: str) -> str:
-    """Python source calling gettext/ngettext/pgettext/npgettext with each message of the
-    Jinja2 template ``source``, on the template's own line numbers."""
+def jinja2_messages(source: str) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Each gettext call of the Jinja2 template ``source``: (line, function, its literal
+    strings). The count and a newstyle call's placeholder values are not literals (Jinja2
+    gives None for them) and are left out."""
     environment = engines["jinja2"].env
-    lines: dict[int, list[str]] = {}
+    found = []
     for lineno, function, message in extract_from_ast(
         environment.parse(source), gettext_functions=GETTEXT_FUNCTIONS
     ):
-        # Only the literal arguments: the count and a newstyle call's placeholder values
-        # come out as None, and xgettext skips a call with more arguments than it expects.
-        strings = [s for s in (message if isinstance(message, tuple) else (message,)) if s]
+        strings = message if isinstance(message, tuple) else (message,)
+        found.append((lineno, function, tuple(s for s in strings if s)))
+    return found
+
+
+def jinja2_gettext_calls(source: str) -> str:
+    """Python source calling gettext/ngettext/pgettext/npgettext with each message of the
+    Jinja2 template ``source``, on the template's own line numbers."""
+    lines: dict[int, list[str]] = {}
+    for lineno, function, strings in jinja2_messages(source):
+        # xgettext skips a call with more arguments than it expects: only the literals,
+        # and a stand-in count for the plurals.
         name = "gettext" if function == "_" else function
         count = ["n"] if name in ("ngettext", "npgettext") else []
         arguments = ", ".join([*map(repr, strings), *count])
