@@ -10,14 +10,14 @@ import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from storage.registration import recording_problem
-from zones.file_names import file_name_ids_match, file_name_pattern_check
+from zones.file_names import file_name_ids, file_name_pattern_compile
 from zones.models import Zone
 
 from .models import Workstation
@@ -71,11 +71,6 @@ class LocalRecording:
         """What has to be unchanged for the file to still be the one that was sent."""
         return (self.size, self.mtime_ns)
 
-    @property
-    def key(self) -> ScanKey:
-        """Its place in the order a backlog drains in (oldest first)."""
-        return (self.mtime_ns, self.name)
-
 
 # (modification time in ns, name): the order a backlog drains in, oldest first; the name
 # breaks ties, so no two files share a key.
@@ -93,7 +88,9 @@ class Scan:
     ready: list[LocalRecording] = field(default_factory=list)
     settling: list[str] = field(default_factory=list)
     unparseable: list[Unparseable] = field(default_factory=list)
-    ready_total: int = 0  # finished recordings found, of which ``ready`` holds the oldest
+    # Finished recordings found (after ``after``, and less the taken ones whose names turned
+    # out unreadable), of which ``ready`` holds the oldest.
+    ready_total: int = 0
     # The key of the newest recording this scan took (into ``ready`` or, with ``after``,
     # found unparseable): the next round's ``after``.
     last_key: ScanKey | None = None
@@ -136,10 +133,10 @@ def recordings_scan(
     Raises OSError if the directory cannot be read, and ValidationError for a pattern the
     zone's row should not hold: both are the cycle's failure, not a file's.
     """
-    compiled = file_name_pattern_check(pattern)
+    file_name_pattern_compile(pattern)  # a bad pattern fails the scan, not each file
     suffix = "." + extension.lower()
     scan = Scan()
-    name_ids = _NameReader(pattern=compiled, workstation=workstation)
+    name_ids = _NameReader(pattern=pattern, workstation=workstation)
 
     # Per file only what decides whether it is a candidate: its name's shape and one stat.
     # The heap below holds small tuples; LocalRecording objects are made for the taken only.
@@ -192,7 +189,9 @@ def recordings_scan(
     taken = heapq.nsmallest(limit, finished()) if limit else sorted(finished())
     if taken:
         scan.last_key = taken[-1][:2]
-    to_date = _RecordingDates()
+    # Looked up once: Django's lookup goes through a context-local, per file a measurable
+    # part of a round.
+    local_zone = timezone.get_current_timezone()
     for mtime_ns, name, size, ids in taken:
         if ids is None:
             ids = name_ids.read(name)
@@ -209,7 +208,7 @@ def recordings_scan(
                 mtime_ns=mtime_ns,
                 session_id=session_id,
                 project_id=project_id,
-                recording_date=to_date(mtime_ns=mtime_ns),
+                recording_date=recording_date_of(mtime=mtime_ns / 1e9, tz=local_zone),
             )
         )
     scan.settling.sort()
@@ -225,19 +224,15 @@ def recordings_recheck(
     # A string path per file rather than a Path: this looks at every file of a round.
     prefix = os.path.join(directory, "")
     for recording in recordings:
-        if _look(prefix + recording.name) == recording.look:
+        if file_look(path=prefix + recording.name) == recording.look:
             same.append(recording)
         else:
             changed.append(recording.name)
     return same, changed
 
 
-def file_look(*, path: Path) -> tuple[int, int] | None:
+def file_look(*, path: str | Path) -> tuple[int, int] | None:
     """(size, mtime in ns) of a regular file, None if it is gone or not a regular file."""
-    return _look(path)
-
-
-def _look(path: str | Path) -> tuple[int, int] | None:
     try:
         info = os.lstat(path)
     except OSError:
@@ -247,31 +242,20 @@ def _look(path: str | Path) -> tuple[int, int] | None:
     return (info.st_size, info.st_mtime_ns)
 
 
-def recording_date_of(*, mtime: float) -> date:
-    """The recording date: the file's modification date where the call centre is (TIME_ZONE).
+def recording_date_of(*, mtime: float, tz: tzinfo | None = None) -> date:
+    """The recording date: the file's modification date where the call centre is (TIME_ZONE,
+    or ``tz``, the current time zone looked up once by a caller dating many files).
 
     Not the number inside the session id, which is not the call's time.
     """
-    return timezone.localtime(datetime.fromtimestamp(mtime, tz=UTC)).date()
-
-
-class _RecordingDates:
-    """``recording_date_of`` for many files: the time zone is looked up once, not per file
-    (Django's lookup goes through a context-local, a measurable part of a scan)."""
-
-    def __init__(self) -> None:
-        self.zone = timezone.get_current_timezone()
-
-    def __call__(self, *, mtime_ns: int) -> date:
-        # Whole seconds: midnight falls on one, so the fraction never changes the date.
-        return datetime.fromtimestamp(mtime_ns // 1_000_000_000, tz=self.zone).date()
+    return datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
 
 
 class _NameReader:
     """What a recording's name says, for one scan: (session id, project id), or why it
     cannot travel as it is (``Unparseable``)."""
 
-    def __init__(self, *, pattern: re.Pattern[str], workstation: str) -> None:
+    def __init__(self, *, pattern: str, workstation: str) -> None:
         self.pattern = pattern
         self.prefix = f"{workstation}/"
 
@@ -279,15 +263,15 @@ class _NameReader:
         problem = _name_problem(name)
         if problem:
             return Unparseable(name=_printable(name), reason=problem)
-        ids = file_name_ids_match(self.pattern.search(name))
+        ids = file_name_ids(name=name, pattern=self.pattern)
         if ids is None:
             return Unparseable(name=name, reason="the zone's file name pattern finds no session id")
         problem = recording_problem(
-            file_name=self.prefix + name, session_id=ids[0], project_id=ids[1]
+            file_name=self.prefix + name, session_id=ids.session_id, project_id=ids.project_id
         )
         if problem:
             return Unparseable(name=name, reason=problem)
-        return ids
+        return ids.session_id, ids.project_id
 
 
 # One compiled search instead of a Python loop over every character: the scan looks at

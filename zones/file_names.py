@@ -87,19 +87,10 @@ def file_name_ids(*, name: str, pattern: str = "") -> FileNameIds | None:
     Raises ValidationError for a pattern that ``file_name_pattern_check`` refuses (a legacy
     row or a hand-written UPDATE can hold anything).
     """
-    ids = file_name_ids_match(file_name_pattern_compile(pattern).search(name))
-    return None if ids is None else FileNameIds(session_id=ids[0], project_id=ids[1])
-
-
-def file_name_ids_match(match: re.Match[str] | None) -> tuple[str, str | None] | None:
-    """(session id, project id or None) from a checked pattern's match, or None.
-
-    For callers that hold the compiled pattern and read many names (the client's scan):
-    no cache lookup and no object per name.
-    """
-    if match is None:
+    match = file_name_pattern_compile(pattern).search(name)
+    if match is None or not match.group("session_id"):
         return None
-    session_id = match.group("session_id")
-    if not session_id:
-        return None
-    return session_id, match.groupdict().get("project_id") or None
+    return FileNameIds(
+        session_id=match.group("session_id"),
+        project_id=match.groupdict().get("project_id") or None,
+    )

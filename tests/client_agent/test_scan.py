@@ -208,7 +208,7 @@ def test_a_round_counts_what_is_left_after_it(tmp_path):
 
     assert [r.name[0] for r in second.ready] == ["3", "4"]
     assert second.ready_total == 3  # 3, 4 and 5: the first round's two are not counted
-    assert second.last_key == second.ready[-1].key
+    assert second.last_key == (second.ready[-1].mtime_ns, second.ready[-1].name)
 
 
 def test_later_rounds_read_only_the_names_they_take(tmp_path):
