@@ -11,7 +11,7 @@ same order and batch size, with the transfer left out (no ``StorageLink.send``/`
 - ``recordings_scan`` (scandir, stat, name checks, the zone's pattern, recording date),
 - ``recordings_recheck`` (the second look at every file),
 - per batch of OPVIDEO_BATCH_FILES (200): the post-transfer recheck of the batch,
-  ``video_register_batch`` (INSERT IGNORE + read-back in one transaction) and
+  ``video_register_batch`` (one INSERT IGNORE and one read-back, autocommit) and
   ``connections.close_all()``, i.e. a fresh connection per batch as in a real cycle.
 
 Local clean-up (``local_copies_remove``) is timed and printed too, outside the ratio.
@@ -21,7 +21,7 @@ services.SCAN_ROUND recordings in memory) and with 100,000 files in PATH_SRC.
 
 Targets: client rows/s >= 0.5 of the bare insert's; scan memory flat in the file count.
 
-    python bench/registration.py [--files 100000] [--small 10000] [--batch-files 200]
+    python bench/registration.py [--files 100000] [--small 20000] [--batch-files 200]
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def client_register(zone, config) -> dict[str, float | int | list]:
             registered += len(result.registered)
             batches += 1
         registered_at = time.perf_counter()
-        # The next round must not see these again: a cycle removes them batch by batch.
+        # As a cycle does once a batch is confirmed (here after the round, timed apart).
         local_copies_remove(directory=directory, recordings=ready)
         timings["scan"] += scanned - started
         timings["recheck"] += rechecked - scanned

@@ -115,13 +115,13 @@ def video_register_batch(
         )
         if problem:
             raise ValueError(f"{item.file_name}: {problem}")
-    alias = router.db_for_write(Video)
-    connection = connections[alias]
-    sql = _Statements(connection)
+    connection = connections[router.db_for_write(Video)]
+    ops = connection.ops
+    fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]
     stored: dict[str, int | None] = {}
-    # SQL written here rather than through the ORM: a client registers every recording it
-    # sends, a batch at a time, and building a queryset and preparing each value field by
-    # field cost as much as the database's own work (bench/registration.py).
+    # SQL written out (storage.sql) rather than through the ORM: a client registers every
+    # recording it sends, a batch at a time, and building a queryset and preparing each value
+    # field by field cost as much as the database's own work (bench/registration.py).
     with connection.cursor() as cursor:
         for start in range(0, len(files), BATCH_SIZE):
             chunk = files[start : start + BATCH_SIZE]
@@ -133,15 +133,23 @@ def video_register_batch(
                     item.project_id,
                     item.session_id,
                     item.file_name,
-                    sql.date(item.recording_date),
+                    ops.adapt_datefield_value(item.recording_date),
                     zone.retention_days,
                     item.size,
                     workstation,
                 )
-            cursor.execute(sql.insert(len(chunk)), params)
+            sql = insert_sql(
+                connection=connection,
+                model=Video,
+                fields=fields,
+                rows=len(chunk),
+                ignore_conflicts=True,
+            )
+            cursor.execute(sql, params)
+        # Read back once every INSERT committed (autocommit): what the caller trusts.
         for start in range(0, len(files), BATCH_SIZE):
             names = [item.file_name for item in files[start : start + BATCH_SIZE]]
-            cursor.execute(sql.confirm(len(names)), [zone.pk, *names])
+            cursor.execute(_confirm_sql(ops, names=len(names)), [zone.pk, *names])
             stored.update(cursor.fetchall())
     for item in files:
         if item.file_name not in stored:
@@ -154,32 +162,15 @@ def video_register_batch(
     return result
 
 
-class _Statements:
-    """The INSERT of ``REGISTER_FIELDS`` skipping existing rows and the read-back of
-    ``CONFIRM_FIELDS`` by the unique key, for one connection's backend."""
-
-    def __init__(self, connection) -> None:
-        ops = connection.ops
-        self._connection = connection
-        self._fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]
-        zone, file_name, size = (
-            ops.quote_name(Video._meta.get_field(name).column) for name in CONFIRM_FIELDS
-        )
-        table = ops.quote_name(Video._meta.db_table)
-        self._confirm = (
-            # Quoted names from the model, values as parameters.
-            f"SELECT {file_name}, {size} FROM {table} WHERE {zone} = %s AND {file_name} IN "  # noqa: S608
-        )
-        self.date = ops.adapt_datefield_value
-
-    def insert(self, rows: int) -> str:
-        return insert_sql(
-            connection=self._connection,
-            model=Video,
-            fields=self._fields,
-            rows=rows,
-            ignore_conflicts=True,
-        )
-
-    def confirm(self, names: int) -> str:
-        return self._confirm + "(" + ", ".join(["%s"] * names) + ")"
+def _confirm_sql(ops, *, names: int) -> str:
+    """The read-back of ``CONFIRM_FIELDS`` for ``names`` file names of one zone, by the
+    unique key; quoted names from the model, values as parameters."""
+    zone, file_name, size = (
+        ops.quote_name(Video._meta.get_field(name).column) for name in CONFIRM_FIELDS
+    )
+    table = ops.quote_name(Video._meta.db_table)
+    placeholders = ", ".join(["%s"] * names)
+    return (
+        f"SELECT {file_name}, {size} FROM {table} "  # noqa: S608
+        f"WHERE {zone} = %s AND {file_name} IN ({placeholders})"
+    )
