@@ -38,11 +38,14 @@ def file_name_check(*, file_name: str, allow_hidden: bool = False) -> list[str]:
     return parts
 
 
+ROOT_SYMLINK = "PATH_DST itself is or passes through a symlink"
+
+
 def root_check(*, root: str | Path) -> Path:
     """PATH_DST as an absolute path, refused if it is or passes through a symlink."""
     root_path = Path(os.path.abspath(root))
     if os.path.realpath(root_path) != str(root_path):
-        raise UnsafePath("PATH_DST itself is or passes through a symlink")
+        raise UnsafePath(ROOT_SYMLINK)
     return root_path
 
 
@@ -99,8 +102,8 @@ class _Stop(Exception):
 
 
 class FileRemover:
-    """Deletes recordings under one PATH_DST, as ``file_remove`` does, but opens PATH_DST
-    and each directory below it once for many files instead of once a file.
+    """Deletes recordings under one PATH_DST, opening PATH_DST and each directory below it
+    once for many files instead of walking the path afresh for each.
 
     PATH_DST is opened when the remover is created, one component at a time from ``/``
     with O_NOFOLLOW, so it is refused if it is or passes through a symlink, also one swapped
@@ -110,10 +113,10 @@ class FileRemover:
     parent's descriptor: if a name no longer is the directory that was opened (a symlink
     or anything else swapped in), every kept descriptor is dropped and the path walked
     afresh, which refuses a symlink; and PATH_DST must still name the directory opened as
-    PATH_DST. So each file meets the same checks as with ``file_remove``, for one system call
-    a directory instead of an open and a close (and PATH_DST's realpath), and a swap in the
-    moment between the check and the unlink leaves the remover working in the directory it
-    had checked, as ``file_remove`` does: a link is never followed.
+    PATH_DST. So each file meets the same checks as a fresh walk would make, for one system
+    call a directory instead of an open and a close, and a swap in the moment between the
+    check and the unlink leaves the remover working in the directory it had checked: a link
+    is never followed.
 
     Use it for one batch (``with FileRemover(root=...) as remover``): everything is closed
     at the end, and the next batch checks PATH_DST and opens its directories afresh.
@@ -155,7 +158,8 @@ class FileRemover:
             return self._root_result
         if self._root_fd < 0:
             raise ValueError("FileRemover used after close()")
-        if not self._root_still_path_dst():
+        root_st = self._root_still_path_dst()
+        if root_st is None:
             return RemovalResult(Removal.REFUSED, reason="PATH_DST was replaced during the run")
         if len(self._dirs) >= DIRECTORY_FDS_KEPT:
             self._dirs_close()
@@ -163,19 +167,21 @@ class FileRemover:
             if directories:
                 fd, mode = self._directory(directories)
             else:
-                fd, mode = self._root_fd, os.fstat(self._root_fd).st_mode
+                # The lstat that matched PATH_DST to its descriptor also gives its mode.
+                fd, mode = self._root_fd, root_st.st_mode
             return _file_unlink(base, dir_fd=fd, dir_mode=mode, dry_run=dry_run)
         except _Stop as stop:
             return stop.result
 
-    def _root_still_path_dst(self) -> bool:
-        """Whether PATH_DST still names the directory opened: one renamed away (maybe out of
-        the storage) is not worked in any longer, even by the descriptor kept for it."""
+    def _root_still_path_dst(self) -> os.stat_result | None:
+        """PATH_DST's stat if it still names the directory opened, else None: one renamed
+        away (maybe out of the storage) is not worked in any longer, even by the descriptor
+        kept for it."""
         try:
             st = os.lstat(self._root_path)
         except OSError:
-            return False
-        return (st.st_ino, st.st_dev) == self._root_id
+            return None
+        return st if (st.st_ino, st.st_dev) == self._root_id else None
 
     def _directory(self, parts: list[str]) -> tuple[int, int]:
         """The descriptor and current mode of the directory ``parts`` under PATH_DST."""
@@ -240,14 +246,8 @@ def _root_open(root: str) -> int:
             try:
                 next_fd = os.open(part, flags, dir_fd=fd)
             except OSError as exc:
-                if exc.errno == errno.ELOOP or (
-                    exc.errno == errno.ENOTDIR and _is_symlink_at(part, dir_fd=fd)
-                ):
-                    raise _Stop(
-                        RemovalResult(
-                            Removal.REFUSED, reason="PATH_DST itself is or passes through a symlink"
-                        )
-                    ) from None
+                if _opened_a_symlink(exc, part, dir_fd=fd):
+                    raise _Stop(RemovalResult(Removal.REFUSED, reason=ROOT_SYMLINK)) from None
                 raise _Stop(
                     RemovalResult(Removal.FAILED, reason=f"PATH_DST: {_os_reason(exc)}")
                 ) from None
@@ -264,18 +264,21 @@ def _directory_open(name: str, *, dir_fd: int) -> int:
     with the file's result when it is not there, not a directory or a symlink."""
     try:
         return os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
-    except FileNotFoundError:
-        raise _Stop(RemovalResult(Removal.MISSING)) from None
-    except NotADirectoryError:
-        # Linux answers ENOTDIR, not ELOOP, for a symlink opened with O_DIRECTORY |
-        # O_NOFOLLOW: tell a symlink (refused) from a plain file (nothing here).
-        if _is_symlink_at(name, dir_fd=dir_fd):
-            raise _Stop(_SYMLINK_REFUSED) from None
-        raise _Stop(RemovalResult(Removal.MISSING)) from None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        if _opened_a_symlink(exc, name, dir_fd=dir_fd):
             raise _Stop(_SYMLINK_REFUSED) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # not there, or a plain file
+            raise _Stop(RemovalResult(Removal.MISSING)) from None
         raise _Stop(RemovalResult(Removal.FAILED, reason=_os_reason(exc))) from None
+
+
+def _opened_a_symlink(exc: OSError, name: str, *, dir_fd: int) -> bool:
+    """Whether opening the directory ``name`` with O_NOFOLLOW failed because it is a
+    symlink. Linux answers ELOOP, or ENOTDIR when O_DIRECTORY is given too, which a plain
+    file also gets: that case is told apart by looking."""
+    if exc.errno == errno.ELOOP:
+        return True
+    return exc.errno == errno.ENOTDIR and _is_symlink_at(name, dir_fd=dir_fd)
 
 
 def _file_unlink(base: str, *, dir_fd: int, dir_mode: int, dry_run: bool) -> RemovalResult:

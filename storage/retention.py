@@ -370,8 +370,8 @@ def _purge_batch(
         bytes_before = summary.bytes_freed
         summary.skipped += len(ids) - len(locked)
         done = []
-        # One remover a batch: PATH_DST is checked and each directory opened once for the
-        # batch's files, not once a file; the next batch opens them afresh.
+        # One remover a batch: PATH_DST and each directory are opened once for the batch's
+        # files (and only re-checked per file); the next batch opens them afresh.
         with FileRemover(root=root) as remover:
             for video_id, file_name in locked:
                 result = remover.remove(file_name=file_name)
