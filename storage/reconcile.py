@@ -28,7 +28,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from .models import Video
-from .paths import Removal, UnsafePath, file_path_resolve, file_remove
+from .paths import FileRemover, Removal, UnsafePath, file_path_resolve
 from .retention import retention_today, zone_storage_root
 
 # A file with no row younger than this is never called an orphan to delete.
@@ -261,14 +261,15 @@ def _files_chunk(*, zone, root, chunk, delete, min_age, s: ReconcileSummary, fou
         return
     # Ask again right before deleting: a row registered meanwhile makes it no orphan.
     registered = _rows_by_name(zone=zone, names=to_delete)
-    for name in to_delete:
-        if name in registered:
-            continue
-        result = file_remove(root=root, file_name=name)
-        if result.outcome == Removal.DELETED:
-            s.orphans_deleted += 1
-            s.orphan_bytes_deleted += result.size
-            found(Finding.ORPHAN_DELETED, name, f"{result.size} bytes")
-        elif result.outcome != Removal.MISSING:
-            s.orphans_not_deleted += 1
-            found(Finding.ORPHAN_NOT_DELETED, name, result.reason or result.outcome.value)
+    with FileRemover(root=root) as remover:
+        for name in to_delete:
+            if name in registered:
+                continue
+            result = remover.remove(file_name=name)
+            if result.outcome == Removal.DELETED:
+                s.orphans_deleted += 1
+                s.orphan_bytes_deleted += result.size
+                found(Finding.ORPHAN_DELETED, name, f"{result.size} bytes")
+            elif result.outcome != Removal.MISSING:
+                s.orphans_not_deleted += 1
+                found(Finding.ORPHAN_NOT_DELETED, name, result.reason or result.outcome.value)
