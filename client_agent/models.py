@@ -48,6 +48,16 @@ class Workstation(models.Model):
     delivered_count = models.PositiveIntegerField(
         _("delivered in the last cycle"), default=0, db_column="DELIVERED"
     )
+    collision_count = models.PositiveIntegerField(
+        _("kept: other content on storage"),
+        default=0,
+        db_default=0,
+        db_column="COLLISIONS",
+        help_text=_(
+            "Recordings kept on the workstation because storage or VIDEO already holds "
+            "different content under their name (a cloned workstation, a pre-written row)."
+        ),
+    )
     last_error = models.TextField(_("last error"), blank=True, default="", db_column="LAST_ERROR")
     version = models.CharField(
         _("client version"), max_length=40, blank=True, default="", db_column="VERSION"

@@ -12,6 +12,14 @@ from zones.fields import BinaryCharField
 from zones.models import Zone
 
 
+class HashOrigin(models.TextChoices):
+    # Taken from the bytes before they left the workstation: proves what was recorded.
+    WORKSTATION = "workstation", _("on the workstation")
+    # Taken from the stored file, for a row without one: proves only that it has not
+    # changed since.
+    STORAGE = "storage", _("on storage")
+
+
 class Video(models.Model):
     id = models.BigAutoField(primary_key=True)
     zone = models.ForeignKey(
@@ -52,6 +60,34 @@ class Video(models.Model):
     registered_at = models.DateTimeField(
         _("registered"), db_default=Now(), db_column="REGISTERED_AT"
     )
+    # Custody (README, "Chain of custody"): the recording's SHA-256, hex, as the workstation
+    # read it before sending, or as the zone worker read it on storage for a row an old
+    # client wrote. NULL in rows of the old clients, whose INSERT names only the seed's
+    # columns; such a row never confirms a local copy.
+    content_hash = models.CharField(  # noqa: DJ001
+        _("SHA-256"),
+        max_length=64,
+        null=True,
+        blank=True,
+        db_default=None,
+        db_column="HASH",
+    )
+    hash_origin = models.CharField(  # noqa: DJ001
+        _("hash taken"),
+        max_length=12,
+        choices=HashOrigin.choices,
+        null=True,
+        blank=True,
+        db_default=None,
+        db_column="HASH_ORIGIN",
+    )
+    # The zone worker's last re-reading of the stored file against the hash (storage.integrity).
+    integrity_checked_at = models.DateTimeField(
+        _("integrity checked"), null=True, blank=True, db_column="INTEGRITY_CHECKED_AT"
+    )
+    integrity_ok = models.BooleanField(
+        _("integrity intact"), null=True, blank=True, db_column="INTEGRITY_OK"
+    )
     legal_hold = models.BooleanField(
         _("legal hold"), default=False, db_default=False, db_column="LEGAL_HOLD"
     )
@@ -77,6 +113,8 @@ class Video(models.Model):
             models.Index(fields=["session_id"], name="VIDEO_SESSIONID_IDX"),
             models.Index(fields=["project_id"], name="VIDEO_PROJECTID_IDX"),
             models.Index(fields=["recording_date"], name="VIDEO_RECORDING_DATE_IDX"),
+            # The integrity check takes the rows of a zone least recently checked first.
+            models.Index(fields=["zone", "integrity_checked_at"], name="VIDEO_INTEGRITY_DUE_IDX"),
         ]
 
     def __str__(self) -> str:
@@ -146,3 +184,49 @@ class PurgeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone_name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class IntegrityFinding(models.Model):
+    """One stored recording found not to be what its row says (storage.integrity).
+
+    Written by the zone worker and never repaired by it: a person decides. The zone's and
+    file's names are copied so the finding still reads after the row or zone is gone.
+    """
+
+    class Kind(models.TextChoices):
+        MISMATCH = "mismatch", _("content differs from its hash")
+        SIZE = "size", _("size differs from the row")
+        MISSING = "missing", _("file missing")
+        UNREADABLE = "unreadable", _("file unreadable")
+
+    video = models.ForeignKey(
+        Video,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="integrity_findings",
+        verbose_name=_("recording"),
+    )
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="integrity_findings",
+        verbose_name=_("zone"),
+    )
+    zone_name = models.CharField(_("zone"), max_length=20, db_index=True)
+    file_name = BinaryCharField(_("file name"), max_length=255)
+    found_at = models.DateTimeField(_("found"), db_index=True)
+    kind = models.CharField(_("finding"), max_length=16, choices=Kind.choices)
+    expected_hash = models.CharField(_("expected SHA-256"), max_length=64, blank=True, default="")
+    actual_hash = models.CharField(_("SHA-256 read"), max_length=64, blank=True, default="")
+    expected_size = models.PositiveBigIntegerField(_("expected size"), null=True, blank=True)
+    actual_size = models.PositiveBigIntegerField(_("size read"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("integrity finding")
+        verbose_name_plural = _("integrity findings")
+        ordering = ["-found_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.zone_name} {self.file_name}: {self.kind}"
