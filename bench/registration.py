@@ -4,17 +4,18 @@ run, a bare mysqlclient ``executemany`` INSERT of the same rows into a scratch c
 
 What is measured is the client's own code, in-process, with the client's own settings
 (``client_agent.settings`` read from a db.conf) and its least-privilege database user
-(``client_agent.grants``): the calls ``services._deliver`` and ``_deliver_batch`` make, in the
-same order and batch size, with the transfer left out (no ``StorageLink.send``/``verify``;
-``bench/transfer.py`` measures that) and the recheck pause set to zero:
+(``client_agent.grants``): the stages a cycle runs (``client_agent.stages``), in the same
+order and batch size, with the transfer left out (no ``batch_send``/``batch_verify``;
+``bench/transfer.py`` measures those) and the recheck pause set to zero:
 
 - ``recordings_scan`` (scandir, stat, name checks, the zone's pattern, recording date),
 - ``recordings_recheck`` (the second look at every file),
-- per batch of OPVIDEO_BATCH_FILES (200): the post-transfer recheck of the batch,
-  ``video_register_batch`` (one INSERT IGNORE and one read-back, autocommit) and
-  ``connections.close_all()``, i.e. a fresh connection per batch as in a real cycle.
+- per batch of OPVIDEO_BATCH_FILES (200): the post-transfer recheck of the batch and
+  ``stages.batch_register`` (``video_register_batch``: one INSERT IGNORE and one read-back,
+  autocommit, then ``connections.close_all()``, a fresh connection per batch as in a cycle).
 
-Local clean-up (``local_copies_remove``) is timed and printed too, outside the ratio.
+Hashing (``stages.recordings_hash``) and local clean-up (``stages.local_copies_remove``) are
+timed and printed too, outside the ratio: in a cycle the hashing runs while rsync sends.
 
 Also: the scan's peak memory (tracemalloc) with 20,000 (one round of the client, which keeps at most
 services.SCAN_ROUND recordings in memory) and with 100,000 files in PATH_SRC.
@@ -146,15 +147,12 @@ def scan_peak_bytes(directory: Path, zone, config) -> tuple[int, int]:
 
 def client_register(zone, config) -> dict[str, float | int | list]:
     """What a cycle does to register PATH_SRC's recordings, minus the transfer; see the module
-    docstring. Mirrors services._deliver / _deliver_batch call for call."""
-    from django.db import connections
-
+    docstring. The stages services._deliver_round and batch_deliver call, in their order."""
+    from client_agent import stages
     from client_agent.selectors import recordings_recheck
-    from client_agent.services import local_copies_remove
-    from storage.registration import NewRecording, video_register_batch
 
     directory = Path(zone.path_src)
-    timings = {"scan": 0.0, "recheck": 0.0, "register": 0.0, "cleanup": 0.0}
+    timings = {"scan": 0.0, "recheck": 0.0, "hash": 0.0, "register": 0.0, "cleanup": 0.0}
     registered = batches = 0
     batch_files = max(1, config.batch_files)
     after = None
@@ -164,36 +162,32 @@ def client_register(zone, config) -> dict[str, float | int | list]:
         scanned = time.perf_counter()
         ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
         rechecked = time.perf_counter()
+        hashed = []
+        round_hash = 0.0
         for start in range(0, len(ready), batch_files):
-            # (send and verify would come here)
-            arrived, _changed = recordings_recheck(
+            # batch_send: rsync would run while this hashes the batch.
+            hash_started = time.perf_counter()
+            batch = stages.recordings_hash(
                 directory=directory, recordings=ready[start : start + batch_files]
+            ).ready
+            round_hash += time.perf_counter() - hash_started
+            # (batch_verify would come here)
+            arrived, _changed = recordings_recheck(directory=directory, recordings=batch)
+            result = stages.batch_register(
+                zone=zone, workstation=config.workstation, recordings=arrived
             )
-            try:
-                result = video_register_batch(
-                    zone=zone,
-                    workstation=config.workstation,
-                    files=[
-                        NewRecording(
-                            file_name=r.stored_name,
-                            session_id=r.session_id,
-                            project_id=r.project_id,
-                            recording_date=r.recording_date,
-                            size=r.size,
-                        )
-                        for r in arrived
-                    ],
-                )
-            finally:
-                connections.close_all()
+            if result.error:
+                raise SystemExit(f"registration failed: {result.error}")
             registered += len(result.registered)
+            hashed += result.registered
             batches += 1
         registered_at = time.perf_counter()
         # As a cycle does once a batch is confirmed (here after the round, timed apart).
-        local_copies_remove(directory=directory, recordings=ready)
+        stages.local_copies_remove(directory=directory, recordings=hashed)
         timings["scan"] += scanned - started
         timings["recheck"] += rechecked - scanned
-        timings["register"] += registered_at - rechecked
+        timings["hash"] += round_hash
+        timings["register"] += registered_at - rechecked - round_hash
         timings["cleanup"] += time.perf_counter() - registered_at
         if found.ready_total <= len(found.ready):
             break
@@ -299,6 +293,8 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
     assert (found_small, found_big) == (args.small, args.files), (found_small, found_big)
 
     # The anchor's rows: exactly what the client inserts, computed outside the timing.
+    from client_agent.stages import recordings_hash
+
     rows = [
         (
             zone.pk,
@@ -309,8 +305,12 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
             zone.retention_days,
             r.size,
             config.workstation,
+            r.content_hash,
+            "workstation",
         )
-        for r in scan(src, zone, config, limit=args.files).ready
+        for r in recordings_hash(
+            directory=src, recordings=scan(src, zone, config, limit=args.files).ready
+        ).ready
     ]
     bare = bare_insert(rows)
 
@@ -338,6 +338,7 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
         f"({client['batches']} batches of {config.batch_files}, a connection each)"
     )
     print(f"client total:                 {client['total']:.2f} s, {client_rps:,.0f} rows/s")
+    print(f"client hashing (not in ratio, runs alongside rsync): {client['hash']:.2f} s")
     print(f"client clean-up (not in ratio): {cleanup:.2f} s")
     print(
         f"scan peak memory:             {peak_small / 2**20:.1f} MiB at {args.small:,} files, "

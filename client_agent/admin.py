@@ -52,6 +52,7 @@ class WorkstationAdmin(admin.ModelAdmin):
         "last_success",
         "pending_count",
         "unparseable_count",
+        "collision_count",
         "short_error",
         "version",
     )
@@ -64,7 +65,12 @@ class WorkstationAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("delivering"))
     def healthy(self, obj: Workstation) -> bool:
         since = timezone.now() - quiet_after()
-        return obj.last_seen >= since and obj.last_success is not None and obj.last_success >= since
+        return (
+            obj.last_seen >= since
+            and obj.last_success is not None
+            and obj.last_success >= since
+            and not obj.collision_count
+        )
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: Workstation) -> str:

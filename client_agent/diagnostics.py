@@ -134,6 +134,11 @@ def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> St
                 [f"{item.name}: {item.reason}" for item in scan.unparseable],
             )
     state = agent_state_read(path=config.state_file)
+    report.add(
+        "kept: other content on storage",
+        str(state.get("collision_count", 0)),
+        list(state.get("collisions", [])),
+    )
     report.add("last cycle", _local(state.get("last_cycle")) or "never")
     report.add("last success", _local(state.get("last_success")) or "never")
     if state.get("last_error"):

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from storage.hashing import fd_hash
 from storage.registration import recording_problem
 from zones.file_names import file_name_ids, file_name_pattern_compile
 from zones.models import Zone
@@ -65,6 +66,7 @@ class LocalRecording:
     session_id: str
     project_id: str | None
     recording_date: date
+    content_hash: str = ""  # SHA-256 of its bytes, once ``recording_hash`` has read them
 
     @property
     def look(self) -> tuple[int, int]:
@@ -231,6 +233,38 @@ def recordings_recheck(
     return same, changed
 
 
+def recording_hash(*, directory: Path, recording: LocalRecording) -> str | None:
+    """The SHA-256 of the recording's bytes, or None if it is no longer the file that was
+    looked at (changed, replaced, gone) before or while it was read.
+
+    Read through one descriptor opened without following a symbolic link, and checked
+    against the look (size, modification time) on that descriptor before and after: the
+    bytes hashed are those of the file that is sent, registered and removed.
+    """
+    try:
+        fd = os.open(
+            os.path.join(directory, recording.name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NOCTTY
+        )
+    except OSError:
+        return None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode) or _look(before) != recording.look:
+            return None
+        content_hash, read = fd_hash(fd)
+        if read != recording.size or _look(os.fstat(fd)) != recording.look:
+            return None
+        return content_hash
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _look(info: os.stat_result) -> tuple[int, int]:
+    return (info.st_size, info.st_mtime_ns)
+
+
 def file_look(*, path: str | Path) -> tuple[int, int] | None:
     """(size, mtime in ns) of a regular file, None if it is gone or not a regular file."""
     try:
@@ -312,12 +346,17 @@ def agent_state_read(*, path: Path) -> dict:
 
 
 def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
-    """Workstations not heard from, or heard from but not delivering, for ``quiet_after``.
+    """Workstations not heard from, or heard from but not delivering, for ``quiet_after``,
+    and those keeping recordings that collide with other content on storage.
 
-    Both need a person: a silent one is off, broken or cut off from the database; one that
-    reports but never succeeds keeps its recordings, which exist nowhere else.
+    All need a person: a silent one is off, broken or cut off from the database; one that
+    reports but never succeeds keeps its recordings, which exist nowhere else; one with
+    collisions keeps the recordings someone has to compare.
     """
     since = now - quiet_after
     return Workstation.objects.filter(
-        Q(last_seen__lt=since) | Q(last_success__isnull=True) | Q(last_success__lt=since)
+        Q(last_seen__lt=since)
+        | Q(last_success__isnull=True)
+        | Q(last_success__lt=since)
+        | Q(collision_count__gt=0)
     )

@@ -7,10 +7,13 @@ storage server, the client killed) leaves the recording where it is, to be picke
 next cycle, and so that repeating a step is harmless:
 
 - a file is sent only once it is finished (settled and not growing);
-- what arrived is asked of the storage server, not inferred (``transfer.StorageLink.verify``);
-- rows are inserted ignoring existing ones and read back (``storage.registration``);
-- a local copy is removed only if its row is confirmed and the file is still exactly the one
-  that was sent (same size and modification time).
+- each batch goes through the stages of ``stages``: its bytes are hashed while they are sent,
+  what arrived is asked of the storage server, by content where the name was already taken
+  there, rows are inserted ignoring existing ones and read back, and a local copy is removed
+  only if its row is this workstation's row for exactly these bytes and the file is still
+  the one that was hashed (same size and modification time);
+- a file storage or VIDEO holds other content for is a collision: kept, and reported in the
+  log, the heartbeat and ``status``, never deleted.
 
 No database connection is held across the slow parts: the zone's row is read and the
 connection closed before anything is sent, and each registration opens and closes its own.
@@ -31,13 +34,12 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from storage.registration import NewRecording, video_register_batch
 from zones import ssh_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.fields import FieldDecryptionError
 from zones.models import Zone
 
-from . import __version__
+from . import __version__, stages
 from .conf import AgentConfig
 from .logs import MAIN_LOGGER
 from .models import Workstation
@@ -46,7 +48,6 @@ from .selectors import (
     ScanKey,
     Unparseable,
     agent_state_read,
-    file_look,
     recordings_recheck,
     recordings_scan,
     zone_for_client,
@@ -68,6 +69,9 @@ class CycleReport:
     delivered: list[str] = field(default_factory=list)
     waiting: int = 0  # recordings that should go and are still here (finished or not)
     unparseable: list[Unparseable] = field(default_factory=list)
+    # Kept here because storage or VIDEO holds other content under the name: a person has
+    # to compare them. Not an error of the cycle: the rest of the backlog goes on.
+    collisions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -78,11 +82,29 @@ class CycleReport:
         self.errors.append(message)
         log.error("%s", message)
 
+    def add(self, outcome: BatchOutcome) -> None:
+        self.delivered += outcome.delivered
+        self.collisions += outcome.collisions
+        for message in outcome.errors:
+            self.fail(message)
+
+    def problems(self) -> str:
+        """The errors and the collisions, for the heartbeat and the state file."""
+        lines = list(self.errors)
+        if self.collisions:
+            lines.append(
+                f"{len(self.collisions)} recording(s) kept here: storage or VIDEO holds other "
+                f"content under the same name (a cloned workstation?): "
+                + ", ".join(self.collisions[:NAMES_SHOWN])
+            )
+        return "\n".join(lines)
+
     def summary(self) -> str:
         state = "ok" if self.ok else "FAILED"
         return (
             f"cycle {state}: zone {self.zone_name or '?'}, {len(self.delivered)} delivered, "
-            f"{self.waiting} waiting, {len(self.unparseable)} left in place"
+            f"{self.waiting} waiting, {len(self.unparseable)} left in place, "
+            f"{len(self.collisions)} kept as collisions"
         )
 
 
@@ -164,14 +186,15 @@ def _deliver(
 ) -> None:
     after: ScanKey | None = None
     while True:
-        delivered_before = len(report.delivered)
         outcome = _deliver_round(zone=zone, config=config, report=report, sleep=sleep, after=after)
         if outcome is None:
             return
-        taken, after = outcome
-        # Another round only when this one sent everything it took and more is waiting; a
-        # round that kept anything back would meet the same trouble again.
-        if after is None or report.errors or len(report.delivered) - delivered_before < taken:
+        taken, settled, after = outcome
+        # Another round only when this one settled everything it took and more is waiting; a
+        # round that kept anything back for a reason that may recur would meet it again. A
+        # collision is settled: it stays until a person looks, and must not hold back the
+        # backlog behind it.
+        if after is None or report.errors or settled < taken:
             return
 
 
@@ -182,11 +205,11 @@ def _deliver_round(
     report: CycleReport,
     sleep: Callable[[float], None],
     after: ScanKey | None,
-) -> tuple[int, ScanKey | None] | None:
+) -> tuple[int, int, ScanKey | None] | None:
     """One scan and the sending of the oldest finished recordings it found after ``after``
-    (the previous round's last, None in a cycle's first round): (how many were taken, where
-    the next round starts or None when nothing more is waiting), or None when the scan
-    itself failed."""
+    (the previous round's last, None in a cycle's first round): (how many were taken, how
+    many of those were settled, i.e. delivered or kept as collisions, where the next round
+    starts or None when nothing more is waiting), or None when the scan itself failed."""
     directory = Path(zone.path_src)
     try:
         scan = recordings_scan(
@@ -227,115 +250,99 @@ def _deliver_round(
     report.waiting = len(scan.settling) + len(growing) + len(ready) + not_taken
     next_after = scan.last_key if not_taken > 0 else None
     if not ready:
-        return 0, next_after
+        return 0, 0, next_after
     log.info("%d finished recording(s) to send to %s", len(ready), zone.server)
-    delivered_before = len(report.delivered)
+    settled = 0
     with StorageLink(zone=zone, config=config, sleep=sleep) as link:
         for start in range(0, len(ready), max(1, config.batch_files)):
             chunk = ready[start : start + config.batch_files]
-            go_on = _deliver_batch(link=link, zone=zone, config=config, batch=chunk, report=report)
-            if not go_on:
+            outcome = batch_deliver(
+                link=link, zone=zone, workstation=config.workstation, batch=chunk
+            )
+            report.add(outcome)
+            settled += outcome.settled
+            if not outcome.go_on:
                 break
-    report.waiting -= len(report.delivered) - delivered_before
-    return len(ready), next_after
+    report.waiting -= settled
+    return len(ready), settled, next_after
 
 
-def _deliver_batch(
-    *,
-    link: StorageLink,
-    zone: Zone,
-    config: AgentConfig,
-    batch: Sequence[LocalRecording],
-    report: CycleReport,
-) -> bool:
-    """Send, verify, register, clean up one batch. False: the storage server cannot be
-    reached or refuses us, so later batches would fail the same way."""
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one batch came to, for the report."""
+
+    delivered: list[str] = field(default_factory=list)  # sent, registered, removed here
+    collisions: list[str] = field(default_factory=list)  # kept: other content under the name
+    errors: list[str] = field(default_factory=list)
+    go_on: bool = True  # False: the server cannot be reached or refuses us
+
+    @property
+    def settled(self) -> int:
+        """Recordings this cycle can do no more about."""
+        return len(self.delivered) + len(self.collisions)
+
+
+def batch_deliver(
+    *, link: StorageLink, zone: Zone, workstation: str, batch: Sequence[LocalRecording]
+) -> BatchOutcome:
+    """Send, verify, register and clean up one batch (``stages``), and say what came of it."""
     directory = Path(zone.path_src)
-    names = [recording.name for recording in batch]
-    failure = link.send(names=names)
-    if failure is not None and not failure.partial:
-        report.fail(f"{len(names)} recording(s) not sent, kept here: {failure.reason}")
-        return False
-    verification = link.verify(names=names)
-    if verification.failure is not None:
-        report.fail(
-            f"{len(names)} recording(s) sent but not confirmed by the storage server, kept "
-            f"here: {verification.failure.reason}"
+    errors: list[str] = []
+    sending = stages.batch_send(link=link, directory=directory, batch=batch)
+    for name in sending.hashed.changed:
+        log.warning("%s changed while it was being read; it is sent next cycle", name)
+    if sending.failure is not None and not sending.failure.partial:
+        return BatchOutcome(
+            errors=[f"{len(batch)} recording(s) not sent, kept here: {sending.failure.reason}"],
+            go_on=False,
         )
-        return False
-    for name in verification.different:
-        report.fail(
-            f"{config.workstation}/{name} on storage is a different file than {directory / name} "
-            "(size or time differ); the local file is kept, an admin has to compare them"
-        )
-    if verification.missing:
-        why = failure.reason if failure else "not on storage after a successful transfer"
-        report.fail(f"{len(verification.missing)} recording(s) did not arrive, kept here: {why}")
-    arrived_names = set(verification.delivered)
-    arrived, changed = recordings_recheck(
-        directory=directory, recordings=[r for r in batch if r.name in arrived_names]
+    verified = stages.batch_verify(
+        link=link, recordings=sending.hashed.ready, attempted=sending.attempted
     )
-    for name in changed:
-        log.warning("%s changed while it was being sent; it is sent again next cycle", name)
-    if not arrived:
-        return True
-    try:
-        registration = video_register_batch(
-            zone=zone,
-            workstation=config.workstation,
-            files=[
-                NewRecording(
-                    file_name=r.stored_name,
-                    session_id=r.session_id,
-                    project_id=r.project_id,
-                    recording_date=r.recording_date,
-                    size=r.size,
-                )
-                for r in arrived
+    if verified.failure is not None:
+        return BatchOutcome(
+            errors=[
+                f"{len(batch)} recording(s) sent but not confirmed by the storage server, "
+                f"kept here: {verified.failure.reason}"
             ],
+            go_on=False,
         )
-    except DatabaseError as exc:
-        report.fail(
+    collisions = [r.name for r in verified.collisions]
+    for recording in verified.collisions:
+        log.error(
+            "%s on storage holds other content than %s (a cloned workstation with the same "
+            "name?); the local file is kept, an admin has to compare them",
+            recording.stored_name,
+            directory / recording.name,
+        )
+    if verified.missing:
+        why = sending.failure.reason if sending.failure else "not on storage after a transfer"
+        errors.append(f"{len(verified.missing)} recording(s) did not arrive, kept here: {why}")
+    # The bytes hashed are the bytes sent only if the file did not change meanwhile.
+    arrived, changed = recordings_recheck(directory=directory, recordings=verified.delivered)
+    for name in changed:
+        log.warning("%s changed while it was being sent; it is looked at again next cycle", name)
+    registered = stages.batch_register(zone=zone, workstation=workstation, recordings=arrived)
+    if registered.unreachable:
+        errors.append(
             f"database unreachable while registering {len(arrived)} delivered recording(s); "
-            f"they stay here and are registered next cycle: {exc}"
+            f"they stay here and are registered next cycle: {registered.error}"
         )
-        return True
-    finally:
-        connections.close_all()
-    for stored_name in registration.conflicts:
-        report.fail(
-            f"VIDEO already has {stored_name} with another size; the local file is kept, an "
-            "admin has to compare them"
+    elif registered.error:
+        errors.append(
+            f"the database refused to register {len(arrived)} delivered recording(s); they "
+            f"stay here: {registered.error}"
         )
-    registered = set(registration.registered)
-    removed = local_copies_remove(
-        directory=directory, recordings=[r for r in arrived if r.stored_name in registered]
-    )
-    report.delivered += removed
-    return True
-
-
-def local_copies_remove(*, directory: Path, recordings: Sequence[LocalRecording]) -> list[str]:
-    """Delete local copies that are still exactly what was sent; return the deleted names.
-
-    A file whose size or modification time changed since it was looked at is not the file
-    that was sent and registered, so it stays (and the next cycle reports the difference).
-    """
-    removed = []
-    for recording in recordings:
-        path = directory / recording.name
-        if file_look(path=path) != recording.look:
-            log.warning("%s changed after it was sent; the local file is kept", path)
-            continue
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            log.error("cannot remove %s after delivering it: %s", path, exc.strerror)
-            continue
-        removed.append(recording.name)
-    return removed
+    for recording in registered.conflicts:
+        collisions.append(recording.name)
+        log.error(
+            "VIDEO already has %s, but not as this workstation's row for these bytes (size "
+            "or hash differ, or it was written by someone else); the local file is kept, an "
+            "admin has to compare them",
+            recording.stored_name,
+        )
+    removed = stages.local_copies_remove(directory=directory, recordings=registered.registered)
+    return BatchOutcome(delivered=removed, collisions=collisions, errors=errors)
 
 
 def heartbeat_record(*, report: CycleReport) -> None:
@@ -350,7 +357,8 @@ def heartbeat_record(*, report: CycleReport) -> None:
         pending_count=report.waiting,
         unparseable_count=len(report.unparseable),
         delivered_count=len(report.delivered),
-        last_error="\n".join(report.errors)[:4000],
+        collision_count=len(report.collisions),
+        last_error=report.problems()[:4000],
         version=__version__,
     )
     update_fields = [
@@ -360,6 +368,7 @@ def heartbeat_record(*, report: CycleReport) -> None:
         "pending_count",
         "unparseable_count",
         "delivered_count",
+        "collision_count",
         "last_error",
         "version",
     ]
@@ -386,16 +395,18 @@ def agent_state_write(*, path: Path, report: CycleReport) -> None:
         "zone": report.zone_name,
         "last_cycle": now,
         "last_success": now if report.ok else previous.get("last_success", ""),
-        "last_error": "\n".join(report.errors),
-        "last_error_at": now if report.errors else previous.get("last_error_at", ""),
+        "last_error": report.problems(),
+        "last_error_at": now if report.problems() else previous.get("last_error_at", ""),
         "delivered": len(report.delivered),
         "waiting": report.waiting,
         "unparseable": [
             {"name": u.name, "reason": u.reason} for u in report.unparseable[:NAMES_SHOWN]
         ],
         "unparseable_count": len(report.unparseable),
+        "collisions": report.collisions[:NAMES_SHOWN],
+        "collision_count": len(report.collisions),
     }
-    if not report.errors:
+    if not report.problems():
         state["last_error"] = previous.get("last_error", "")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

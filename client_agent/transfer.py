@@ -1,4 +1,4 @@
-"""Sending recordings to the zone's storage server with the system's rsync and ssh.
+r"""Sending recordings to the zone's storage server with the system's rsync and ssh.
 
 The storage server lets the zone's key do one thing: add files under PATH_DST through
 ``rrsync -wo -no-del -no-lock -no-overwrite`` (see ``zones.ssh_keys``). Paths the client
@@ -16,9 +16,16 @@ from the start. A file under its final name on storage is always complete.
 
 Whether a file arrived is not inferred from rsync's exit status: after each transfer a dry
 run asks the server, for every file, whether it exists and whether its size and modification
-time are the local file's (``--info=skip2``). Only files it reports as up to date count as
-delivered; one it reports as different is a name collision that needs a person, and the
-local file stays.
+time are the local file's (``--info=skip2``). A file this cycle did not send because its name
+already existed on storage (sent by a killed earlier cycle, or by a cloned workstation with
+the same host name) is asked about by content instead (``--checksum``): a name and a size
+prove nothing about the bytes. Only files reported up to date count as delivered; one
+reported as different is a collision that needs a person, and the local file stays.
+
+Names are bytes: a recording may be named in any script. rsync runs with ``LC_ALL=C`` (its
+messages are parsed) and would print every non-ASCII byte of a name as a ``\#ooo`` escape;
+``--8-bit-output`` makes it print names as they are, and its output is matched against the
+names' own bytes (``os.fsencode``), never decoded and compared as text.
 
 The private key exists on disk only for the duration of a session: written 0600 into a
 fresh 0700 directory under the key directory (a tmpfs, ``/run/opvideo``) and removed in
@@ -57,8 +64,8 @@ log = logging.getLogger(RSYNC_LOGGER)
 KEY_DIR_PREFIX = "key-"
 CHECK_KEY_DIR_PREFIX = "check-"
 STALE_CHECK_SECONDS = 3600
-_SEND_PREFIX = "opvideo-send: "
-_EXISTS = re.compile(r"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
+_SEND_PREFIX = b"opvideo-send: "
+_EXISTS = re.compile(rb"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
 
 # rsync exit codes (rsync(1), EXIT VALUES) that a later attempt can cure.
 _RETRYABLE_CODES = {5, 10, 12, 30, 35, 255}
@@ -88,11 +95,15 @@ _FATAL_MESSAGES = (
 @dataclass(frozen=True)
 class RsyncRun:
     returncode: int
-    output: str  # stdout and stderr together, in order
+    output: str  # stdout and stderr together, in order, for people (undecodable bytes escaped)
+    raw: bytes = b""  # the same, byte for byte: names are matched here
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+    def lines(self) -> list[bytes]:
+        return (self.raw or self.output.encode()).splitlines()
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,17 @@ class Failure:
     retryable: bool
     # rsync ran and sent what it could (exit 23/24): ask the server what arrived.
     partial: bool = False
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send did: the names rsync started sending in any attempt (it logs a name before
+    its data, so one of them may not have arrived: ``verify`` says), the last failure, and
+    what the work done meanwhile returned."""
+
+    attempted: frozenset[str]
+    failure: Failure | None
+    meanwhile: object = None
 
 
 @dataclass
@@ -143,7 +165,7 @@ def _detail(run: RsyncRun) -> str:
     specific = [
         line
         for line in lines
-        if not line.startswith(_SEND_PREFIX) and not line.startswith("rsync error:")
+        if not line.startswith(_SEND_PREFIX.decode()) and not line.startswith("rsync error:")
     ]
     errorish = [line for line in specific if _looks_like_error(line)]
     pick = (errorish or specific or lines or ["no output"])[0]
@@ -252,10 +274,14 @@ class StorageLink:
             "LogLevel=ERROR",
         ]
 
-    def rsync_command(self, *, list_file: Path, dry_run: bool) -> list[str]:
+    def rsync_command(
+        self, *, list_file: Path, dry_run: bool, by_content: bool = False
+    ) -> list[str]:
         command = [
             "rsync",
             "--times",
+            # Names as their bytes, not \#ooo escapes (the module docstring).
+            "--8-bit-output",
             # Files as the video server (nginx) must read them, whatever the recorder's umask.
             "--chmod=D0755,F0644",
             # Storage file systems may keep coarser times than the workstation's.
@@ -267,12 +293,16 @@ class StorageLink:
             "--from0",
             f"--bwlimit={self.zone.speed_kbps}",
             f"--timeout={self.config.io_timeout}",
-            f"--out-format={_SEND_PREFIX}%n",
+            f"--out-format={_SEND_PREFIX.decode()}%n",
             "-e",
             shlex.join(self.ssh_command()),
         ]
         if dry_run:
             command += ["--dry-run", "--info=skip2"]
+        if by_content:
+            # Existing files compared by size and whole-file checksum, both sides reading
+            # them, instead of by size and time.
+            command.append("--checksum")
         return [*command, f"{self.zone.path_src.rstrip('/')}/", self._remote()]
 
     def _remote(self) -> str:
@@ -281,48 +311,74 @@ class StorageLink:
 
     # --- operations -------------------------------------------------------------------------
 
-    def send(self, *, names: Sequence[str]) -> Failure | None:
+    def send(self, *, names: Sequence[str], meanwhile: Callable[[], object] | None = None) -> Sent:
         """Send ``names`` (in PATH_SRC); retry passing failures with growing pauses.
 
-        Returns None when rsync reported success, else the last failure. Either way the
-        caller asks ``verify`` what actually arrived.
+        ``meanwhile`` runs while the first attempt's rsync does (the client hashes the batch
+        it is sending there: the hashing then costs no time of its own). Whatever rsync said,
+        the caller asks ``verify`` what actually arrived.
         """
         command = self.rsync_command(list_file=self._list_file(names), dry_run=False)
-        _ran, failure = self._run_with_retries(command, what="send")
-        return failure
+        runs, failure, result = self._run_with_retries(command, what="send", meanwhile=meanwhile)
+        wanted = {os.fsencode(name): name for name in names}
+        attempted = set()
+        for run in runs:
+            for line in run.lines():
+                if line.startswith(_SEND_PREFIX):
+                    name = wanted.get(line[len(_SEND_PREFIX) :])
+                    if name is not None:
+                        attempted.add(name)
+        return Sent(attempted=frozenset(attempted), failure=failure, meanwhile=result)
 
     def _run_with_retries(
-        self, command: list[str], *, what: str
-    ) -> tuple[RsyncRun, Failure | None]:
+        self, command: list[str], *, what: str, meanwhile: Callable[[], object] | None = None
+    ) -> tuple[list[RsyncRun], Failure | None, object]:
+        """Every attempt's run, the last failure (None once one succeeded), and what
+        ``meanwhile`` returned (run once, alongside the first attempt)."""
         failure = None
+        runs = []
+        result = None
         for attempt in range(max(1, self.config.retry_attempts)):
             if attempt:
                 pause = self.config.retry_delay * 2 ** (attempt - 1) * random.uniform(0.75, 1.25)  # noqa: S311
                 log.info("%s: retrying in %.0f s (attempt %d)", what, pause, attempt + 1)
                 self.sleep(pause)
-            run = self._run(command, what=what)
+            run, result = (
+                self._run(command, what=what, meanwhile=meanwhile)
+                if attempt == 0
+                else (self._run(command, what=what)[0], result)
+            )
+            runs.append(run)
             if run.ok:
-                return run, None
+                return runs, None, result
             failure = failure_classify(run=run, zone=self.zone, known_hosts=self.config.known_hosts)
             log.error("%s: %s", what, failure.reason)
             if not failure.retryable:
                 break
-        return run, failure
+        return runs, failure, result
 
-    def verify(self, *, names: Sequence[str]) -> Verification:
-        """Ask the server, without sending anything, which of ``names`` it holds intact."""
-        command = self.rsync_command(list_file=self._list_file(names), dry_run=True)
-        run, _failure = self._run_with_retries(command, what="verify")
-        wanted = set(names)
+    def verify(self, *, names: Sequence[str], by_content: bool = False) -> Verification:
+        """Ask the server, without sending anything, which of ``names`` it holds intact:
+        the same size and time, or with ``by_content`` the same size and checksum."""
+        if not names:
+            return Verification()
+        command = self.rsync_command(
+            list_file=self._list_file(names), dry_run=True, by_content=by_content
+        )
+        runs, _failure, _ = self._run_with_retries(command, what="verify")
+        run = runs[-1]
+        wanted = {os.fsencode(name): name for name in names}
         result = Verification()
         states: dict[str, str] = {}
-        for line in run.output.splitlines():
+        for line in run.lines():
             if line.startswith(_SEND_PREFIX):
-                states[line[len(_SEND_PREFIX) :]] = "missing"
+                name = wanted.get(line[len(_SEND_PREFIX) :])
+                if name is not None:
+                    states[name] = "missing"
                 continue
             match = _EXISTS.match(line)
             if match and match["name"] in wanted:
-                states[match["name"]] = match["state"]
+                states[wanted[match["name"]]] = match["state"].decode()
         if not run.ok and run.returncode not in _PARTIAL_CODES:
             result.failure = failure_classify(
                 run=run, zone=self.zone, known_hosts=self.config.known_hosts
@@ -342,14 +398,14 @@ class StorageLink:
     def probe(self) -> tuple[bool, str]:
         """For ``check``: does the server accept the key, and is the key confined by rrsync?"""
         target = f"{self.zone.ssh_user}@{self.zone.server}"
-        login = self._run([*self.ssh_command(), target, "true"], what="check")
+        login, _ = self._run([*self.ssh_command(), target, "true"], what="check")
         if not login.ok:
             failure = failure_classify(
                 run=login, zone=self.zone, known_hosts=self.config.known_hosts
             )
             return False, failure.reason
         with tempfile.TemporaryDirectory() as scratch:
-            read = self._run(
+            read, _ = self._run(
                 [
                     "rsync",
                     "-e",
@@ -374,31 +430,48 @@ class StorageLink:
             handle.write(b"".join(os.fsencode(name) + b"\0" for name in names))
         return Path(path)
 
-    def _run(self, command: list[str], *, what: str) -> RsyncRun:
+    def _run(
+        self, command: list[str], *, what: str, meanwhile: Callable[[], object] | None = None
+    ) -> tuple[RsyncRun, object]:
+        """Run ``command`` to its end and, while it runs, ``meanwhile`` (in this thread: the
+        output goes to a file, so the child never waits on a full pipe)."""
         log.info("%s: %s", what, shlex.join(command))
-        try:
-            completed = self._spawn(command)
-        except OSError as exc:  # rsync or ssh not installed, or not executable
-            log.error("%s: cannot run %s: %s", what, command[0], exc.strerror or exc)
-            return RsyncRun(returncode=127, output=f"cannot run {command[0]}: {exc}")
-        output = completed.stdout.decode("utf-8", "backslashreplace")
+        with tempfile.TemporaryFile(dir=self._session_dir()) as output_file:
+            try:
+                process = self._spawn(command, output=output_file)
+            except OSError as exc:  # rsync or ssh not installed, or not executable
+                log.error("%s: cannot run %s: %s", what, command[0], exc.strerror or exc)
+                result = meanwhile() if meanwhile else None
+                return RsyncRun(returncode=127, output=f"cannot run {command[0]}: {exc}"), result
+            try:
+                result = meanwhile() if meanwhile else None
+                returncode = process.wait()
+            except BaseException:
+                # Stopped (SIGTERM) or a failure of our own: rsync goes too, and the server
+                # discards its partial file.
+                process.kill()
+                process.wait()
+                raise
+            output_file.seek(0)
+            raw = output_file.read()
+        output = raw.decode("utf-8", "backslashreplace")
         for line in output.splitlines():
             if line.strip():
                 log.info("%s: %s", what, line)
-        log.info("%s: exit code %d", what, completed.returncode)
-        return RsyncRun(returncode=completed.returncode, output=output)
+        log.info("%s: exit code %d", what, returncode)
+        return RsyncRun(returncode=returncode, output=output, raw=raw), result
 
     @staticmethod
-    def _spawn(command: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603 - a fixed program with our own arguments
+    def _spawn(command: list[str], *, output) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - a fixed program with our own arguments
             command,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=output,
             stderr=subprocess.STDOUT,
             env=_child_environment(),
-            # The client is single-threaded, so preexec_fn is safe here.
+            # The client runs no threads (work alongside rsync runs in this one), so
+            # preexec_fn is safe here.
             preexec_fn=_die_with_parent,
-            check=False,
         )
 
 

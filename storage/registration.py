@@ -1,7 +1,11 @@
 """Registering recordings that have arrived on a zone's storage server (the client's write).
 
 A workstation registers what it has just delivered, in one batch, and deletes its local
-copies only for the rows this function confirms. Registering is idempotent: ``(ZONE_ID,
+copies only for the rows this function confirms: a row confirms a file only if it says what
+this workstation sent, workstation, name, size and content hash alike. A row that exists
+under the name but says anything else (another workstation's, a cloned workstation's with
+other bytes, one written by somebody else, an old client's without size or hash) is a
+conflict: the local copy stays. Registering is idempotent: ``(ZONE_ID,
 FILE_NAME)`` is unique, so sending the same batch again (the database went away after the
 transfer, the client was killed before cleaning up) adds nothing.
 
@@ -21,7 +25,8 @@ from django.db import connections, router
 
 from zones.models import Zone
 
-from .models import Video
+from .hashing import is_content_hash
+from .models import HashOrigin, Video
 from .sql import insert_sql
 
 # What a workstation writes; the client's GRANT INSERT lists exactly these columns.
@@ -34,9 +39,11 @@ REGISTER_FIELDS = (
     "storage_days",
     "size",
     "workstation",
+    "content_hash",
+    "hash_origin",
 )
 # What it reads back to confirm a batch (GRANT SELECT on these columns).
-CONFIRM_FIELDS = ("zone", "file_name", "size")
+CONFIRM_FIELDS = ("zone", "file_name", "size", "content_hash", "workstation")
 BATCH_SIZE = 500
 
 
@@ -49,13 +56,15 @@ class NewRecording:
     project_id: str | None
     recording_date: date
     size: int
+    content_hash: str  # SHA-256 of the bytes sent, lowercase hex
 
 
 @dataclass
 class RegistrationResult:
     # Rows that are in VIDEO and describe these files: the local copies may go.
     registered: list[str] = field(default_factory=list)
-    # A row exists under the name but says another size: not this file, keep the local copy.
+    # A row exists under the name but is not this workstation's row for these bytes: keep
+    # the local copy.
     conflicts: list[str] = field(default_factory=list)
 
 
@@ -98,7 +107,7 @@ def video_register_batch(
     One INSERT per ``BATCH_SIZE`` files, each its own transaction (autocommit), then one
     SELECT per ``BATCH_SIZE`` names by the unique key. The read-back is what the caller
     trusts, not the INSERT: a row is confirmed only if it exists after its INSERT committed
-    and its size is the delivered file's (or unknown, as in rows an old client wrote).
+    and its workstation, size and hash are the delivered file's; NULL confirms nothing.
 
     No transaction around the whole: a client's batch (OPVIDEO_BATCH_FILES, 200) is one
     INSERT, atomic on its own, and an explicit transaction would only add two round trips
@@ -115,10 +124,12 @@ def video_register_batch(
         )
         if problem:
             raise ValueError(f"{item.file_name}: {problem}")
+        if not is_content_hash(item.content_hash):
+            raise ValueError(f"{item.file_name}: not a SHA-256 in hex: {item.content_hash!r}")
     connection = connections[router.db_for_write(Video)]
     ops = connection.ops
     fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]
-    stored: dict[str, int | None] = {}
+    stored: dict[str, tuple] = {}
     # SQL written out (storage.sql) rather than through the ORM: a client registers every
     # recording it sends, a batch at a time, and building a queryset and preparing each value
     # field by field cost as much as the database's own work (bench/registration.py).
@@ -137,6 +148,8 @@ def video_register_batch(
                     zone.retention_days,
                     item.size,
                     workstation,
+                    item.content_hash,
+                    HashOrigin.WORKSTATION.value,
                 )
             sql = insert_sql(
                 connection=connection,
@@ -150,12 +163,11 @@ def video_register_batch(
         for start in range(0, len(files), BATCH_SIZE):
             names = [item.file_name for item in files[start : start + BATCH_SIZE]]
             cursor.execute(_confirm_sql(ops, names=len(names)), [zone.pk, *names])
-            stored.update(cursor.fetchall())
+            stored.update((row[0], row[1:]) for row in cursor.fetchall())
     for item in files:
         if item.file_name not in stored:
             continue
-        size = stored[item.file_name]
-        if size is None or size == item.size:
+        if stored[item.file_name] == (item.size, item.content_hash, workstation):
             result.registered.append(item.file_name)
         else:
             result.conflicts.append(item.file_name)
@@ -164,13 +176,14 @@ def video_register_batch(
 
 def _confirm_sql(ops, *, names: int) -> str:
     """The read-back of ``CONFIRM_FIELDS`` for ``names`` file names of one zone, by the
-    unique key; quoted names from the model, values as parameters."""
-    zone, file_name, size = (
+    unique key: (file name, size, hash, workstation) rows; quoted names from the model,
+    values as parameters."""
+    zone, file_name, size, content_hash, workstation = (
         ops.quote_name(Video._meta.get_field(name).column) for name in CONFIRM_FIELDS
     )
     table = ops.quote_name(Video._meta.db_table)
     placeholders = ", ".join(["%s"] * names)
     return (
-        f"SELECT {file_name}, {size} FROM {table} "  # noqa: S608
+        f"SELECT {file_name}, {size}, {content_hash}, {workstation} FROM {table} "  # noqa: S608
         f"WHERE {zone} = %s AND {file_name} IN ({placeholders})"
     )

@@ -355,12 +355,19 @@ def test_a_different_file_already_stored_under_the_name_is_never_replaced(host, 
 
     result = host.run("once")
 
-    assert result.returncode == 1
-    assert f"op101/{recording.name} on storage is a different file" in result.stdout
+    # A collision is kept and reported; it is not the cycle's failure: the rest goes on.
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 delivered" in result.stdout and "1 kept as collisions" in result.stdout
+    assert f"op101/{recording.name} on storage holds other content" in host.log()
     assert squatter.read_bytes() == b"another recording"  # not overwritten
     assert recording.exists()  # and the local one is kept
     assert not fine.exists()  # the rest of the batch went through
     assert list(Video.objects.values_list("file_name", flat=True)) == [f"op101/{fine.name}"]
+    beat = Workstation.objects.get(host="op101")
+    assert beat.collision_count == 1 and recording.name in beat.last_error
+    status = host.run("status").stdout
+    assert re.search(r"kept: other content on storage:\s+1\n", status), status
+    assert recording.name in status
 
 
 def test_status_names_the_oldest_finished_recording(host, storage):

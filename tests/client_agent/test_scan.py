@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from client_agent.selectors import file_look, recording_date_of, recordings_recheck, recordings_scan
-from client_agent.services import local_copies_remove
+from client_agent.stages import local_copies_remove
 from tests.factories import session_id
 
 PROJECT = "corebo00000000000ng9hgl5vhtinhmo"

@@ -1,5 +1,6 @@
 """Registering delivered recordings: one batch, idempotent, confirmed by reading back."""
 
+import hashlib
 from datetime import date
 
 import pytest
@@ -25,9 +26,14 @@ def recording(n: int, **overrides) -> NewRecording:
         project_id="corebo00000000000ng9hgl5vhtinhmo",
         recording_date=date(2026, 11, 27),
         size=1000 + n,
+        content_hash=content_hash(n),
     )
     values.update(overrides)
     return NewRecording(**values)
+
+
+def content_hash(n: int) -> str:
+    return hashlib.sha256(f"recording {n}".encode()).hexdigest()
 
 
 def test_a_batch_is_one_insert_and_every_row_is_confirmed():
@@ -39,7 +45,9 @@ def test_a_batch_is_one_insert_and_every_row_is_confirmed():
     assert len(inserts) == 1
     # Confirmed by one read of the batch by the unique key, of the columns it may read.
     (confirm,) = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    assert confirm.startswith("SELECT `FILE_NAME`, `SIZE` FROM `VIDEO` WHERE `ZONE_ID` = ")
+    assert confirm.startswith(
+        "SELECT `FILE_NAME`, `SIZE`, `HASH`, `WORKSTATION` FROM `VIDEO` WHERE `ZONE_ID` = "
+    )
     assert len(queries) == 2
     # Only the columns a workstation may write are named (its GRANT is per column).
     assert "LEGAL_HOLD" not in inserts[0] and "REGISTERED_AT" not in inserts[0]
@@ -52,6 +60,7 @@ def test_a_batch_is_one_insert_and_every_row_is_confirmed():
         45,
         "op101",
     )
+    assert (row.content_hash, row.hash_origin) == (content_hash(3), "workstation")
     assert row.registered_at is not None and row.legal_hold is False
 
 
@@ -67,16 +76,47 @@ def test_registering_again_changes_nothing():
     assert list(Video.objects.order_by("id").values()) == before
 
 
-def test_a_row_of_another_file_under_the_name_is_a_conflict():
+def test_only_this_workstations_row_for_these_bytes_confirms_a_file():
     zone = make_zone()
-    make_video(zone=zone, file_name="op101/rec_1.mp4", size=5)
-    make_video(zone=zone, file_name="op101/rec_2.mp4", size=None)  # an old client's row
-    result = video_register_batch(
-        zone=zone, workstation="op101", files=[recording(1), recording(2), recording(3)]
+    make_video(zone=zone, file_name="op101/rec_1.mp4", size=5)  # another size
+    # An old client's row, without size or hash: says nothing about the bytes.
+    make_video(zone=zone, file_name="op101/rec_2.mp4", size=None)
+    # Same size, other bytes: a cloned workstation's recording under the same name.
+    make_video(
+        zone=zone,
+        file_name="op101/rec_3.mp4",
+        size=1003,
+        content_hash=content_hash(99),
+        workstation="op101",
     )
-    assert result.conflicts == ["op101/rec_1.mp4"]
-    assert sorted(result.registered) == ["op101/rec_2.mp4", "op101/rec_3.mp4"]
+    # Size and hash right, but written as another workstation's row.
+    make_video(
+        zone=zone,
+        file_name="op101/rec_4.mp4",
+        size=1004,
+        content_hash=content_hash(4),
+        workstation="op666",
+    )
+    # Size right, hash missing: a pre-written row never confirms anything.
+    make_video(zone=zone, file_name="op101/rec_5.mp4", size=1005, workstation="op101")
+    files = [recording(n) for n in range(1, 7)]
+
+    result = video_register_batch(zone=zone, workstation="op101", files=files)
+
+    assert sorted(result.conflicts) == [f"op101/rec_{n}.mp4" for n in range(1, 6)]
+    assert result.registered == ["op101/rec_6.mp4"]
     assert Video.objects.get(file_name="op101/rec_1.mp4").size == 5
+    assert Video.objects.get(file_name="op101/rec_3.mp4").content_hash == content_hash(99)
+
+
+def test_a_malformed_hash_is_refused_before_anything_is_written():
+    zone = make_zone()
+    for bad in ("", "A" * 64, content_hash(1)[:63], content_hash(1) + "0"):
+        with pytest.raises(ValueError, match="SHA-256"):
+            video_register_batch(
+                zone=zone, workstation="op101", files=[recording(1, content_hash=bad)]
+            )
+    assert not Video.objects.exists()
 
 
 def test_the_same_name_in_another_zone_is_another_recording():
