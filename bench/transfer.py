@@ -15,8 +15,12 @@ What is timed:
 - bwlimit: ``StorageLink.send`` alone (the client's real rsync command, ssh connection
   included) of 16 MiB at SPEED=2000; rate in rsync's unit, KiB/s (1 KB = 1024 bytes).
 
-Target: the bwlimit rate within 10% of SPEED. Issue 8 sets no number for cycle/rsync; the
-ratio is printed.
+- hashing: the same cycle twice on fresh files, once as the client runs it (each file's
+  SHA-256 read while rsync sends the batch, ``client_agent.stages.batch_send``) and once
+  with the hash made from the name instead, without reading the file: the cost of custody.
+
+Targets: the bwlimit rate within 10% of SPEED; the cycle with hashing at most 1.10 times
+the cycle without (issue 12). Issue 8 sets no number for cycle/rsync; the ratio is printed.
 
 Needs root (sshd). Everything is under one /tmp directory, removed at the end; sshd stops.
 
@@ -26,6 +30,7 @@ Needs root (sshd). Everything is under one /tmp directory, removed at the end; s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shlex
 import subprocess
@@ -123,6 +128,34 @@ def plain_rsync(*, src: Path, dst: Path, key: Path, port: int, user: str, bwlimi
     return time.perf_counter() - started
 
 
+def timed_cycle(*, config, hashing: bool):
+    """(seconds, report) of one ``cycle_run``; ``hashing=False`` gives each file a hash made
+    from its name instead of reading it: the cycle as it was before the client hashed."""
+    from dataclasses import replace
+
+    from client_agent import services, stages
+
+    real = stages.recordings_hash
+
+    def named(*, directory, recordings):
+        return stages.Hashed(
+            ready=[
+                replace(r, content_hash=hashlib.sha256(r.name.encode()).hexdigest())
+                for r in recordings
+            ],
+            changed=[],
+        )
+
+    stages.recordings_hash = real if hashing else named
+    try:
+        os.sync()
+        started = time.perf_counter()
+        report = services.cycle_run(config=config)
+        return time.perf_counter() - started, report
+    finally:
+        stages.recordings_hash = real
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--total-mb", type=int, default=1000, help="MiB sent by the cycle")
@@ -153,7 +186,6 @@ def main() -> None:
 def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) -> None:
     from client_agent.conf import AgentConfig
     from client_agent.logs import logs_configure
-    from client_agent.services import cycle_run
     from client_agent.transfer import StorageLink
     from zones.models import MAX_SPEED_KBPS, Zone
 
@@ -190,6 +222,7 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
     size = args.total_mb * MiB // args.files
     files_make(src, count=args.files, size=size)
     total = size * args.files
+    from storage.models import Video
 
     anchors = {}
     for label, bwlimit in (("plain", 0), ("plain-bwlimit", MAX_SPEED_KBPS)):
@@ -200,18 +233,22 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
         assert tree_bytes(dst) == (args.files, total), tree_bytes(dst)
         subprocess.run(["rm", "-rf", str(dst)], check=True)
 
-    os.sync()
-    started = time.perf_counter()
-    report = cycle_run(config=config)
-    cycle = time.perf_counter() - started
-    if not report.ok or len(report.delivered) != args.files:
-        raise SystemExit(
-            f"the cycle failed: {report.summary()} {report.errors}\n"
-            f"{config.rsync_log.read_text()[-3000:]}"
-        )
-    assert tree_bytes(server.dst / WORKSTATION) == (args.files, total)
-    assert list(src.iterdir()) == []
-    subprocess.run(["rm", "-rf", str(server.dst / WORKSTATION)], check=True)
+    # The same cycle without reading the files a second time for their hash, then with it
+    # (the client's own way: hashing while rsync sends), on fresh copies of the same files.
+    cycles = {}
+    for hashing in (False, True):
+        files_make(src, count=args.files, size=size)  # fresh bytes, as a new day's recordings
+        cycles[hashing], report = timed_cycle(config=config, hashing=hashing)
+        if not report.ok or len(report.delivered) != args.files:
+            raise SystemExit(
+                f"the cycle failed: {report.summary()} {report.errors}\n"
+                f"{config.rsync_log.read_text()[-3000:]}"
+            )
+        assert tree_bytes(server.dst / WORKSTATION) == (args.files, total)
+        assert list(src.iterdir()) == []
+        subprocess.run(["rm", "-rf", str(server.dst / WORKSTATION)], check=True)
+        Video.objects.filter(zone=zone).delete()
+    cycle = cycles[True]
 
     # --bwlimit: the zone's SPEED as the client reads it, the client's own send.
     Zone.objects.filter(pk=zone.pk).update(speed_kbps=args.speed)
@@ -249,7 +286,12 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
         "connection and file list)"
     )
     print(
-        f"ratio: cycle/plain-rsync time {cycle / plain:.2f} (no target in issue 8); "
+        f"client cycle without hashing: {cycles[False]:.2f} s, {mib / cycles[False]:.0f} MiB/s "
+        "(the same cycle, the files not read for their SHA-256)"
+    )
+    print(
+        f"ratio: cycle with/without hashing time {cycle / cycles[False]:.2f} (target <= 1.10); "
+        f"cycle/plain-rsync time {cycle / plain:.2f} (no target in issue 8); "
         f"cycle/rsync-same-bwlimit time {cycle / capped:.2f}; "
         f"bwlimit rate/SPEED {rate / args.speed:.3f} (target 0.90-1.10)"
     )

@@ -236,8 +236,11 @@ class ClientHost:
 
 @pytest.fixture
 def make_host(tmp_path, storage, client_account):
-    def make(name: str = "op101", *, own_disk: bool = False, **settings: str) -> ClientHost:
-        root = tmp_path / "workstations" / name
+    def make(
+        name: str = "op101", *, own_disk: bool = False, machine: str = "", **settings: str
+    ) -> ClientHost:
+        # ``machine``: another computer under the same host name (a cloned image).
+        root = tmp_path / "workstations" / (machine or name)
         root.mkdir(parents=True)
         src = storage.path_src
         if own_disk:
