@@ -12,6 +12,9 @@ NAMES = [
     "звонок оператора 17.mp4",  # Cyrillic and spaces
     "a+b%c#d.mp4",  # characters with a meaning in URLs
     "sub/inner.mp4",
+    "通话录音 客户.mp4",  # CJK
+    "Cafe\u0301 decomposed.mp4",  # NFD: a name is its bytes, never normalised
+    "Caf\u00e9 decomposed.mp4",  # the same word precomposed (NFC): another file
 ]
 
 
@@ -35,6 +38,10 @@ def media_tree_make(*, sample: Path) -> MediaTree:
         target = path_dst / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sample, target)
+        if "decomposed" in name:
+            # The two spellings hold different bytes, so serving one for the other shows.
+            with target.open("ab") as handle:
+                handle.write(os.fsencode(name))
     secret = base / "outside" / "secret.mp4"
     secret.parent.mkdir()
     secret.write_bytes(b"SECRET-OUTSIDE-PATH-DST" * 100)

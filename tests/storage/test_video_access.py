@@ -122,6 +122,9 @@ def traversal(raw: str) -> str:
 CASES = [
     Case("valid", signed("/plain.mp4"), {200}, body_of="plain.mp4"),
     Case("cyrillic and spaces", signed("/звонок оператора 17.mp4"), {200}, body_of="звонок оператора 17.mp4"),
+    Case("CJK", signed("/通话录音 客户.mp4"), {200}, body_of="通话录音 客户.mp4"),
+    Case("decomposed (NFD)", signed("/Cafe\u0301 decomposed.mp4"), {200}, body_of="Cafe\u0301 decomposed.mp4"),
+    Case("precomposed (NFC)", signed("/Caf\u00e9 decomposed.mp4"), {200}, body_of="Caf\u00e9 decomposed.mp4"),
     Case("url metacharacters", signed("/a+b%c#d.mp4"), {200}, body_of="a+b%c#d.mp4"),
     Case("subdirectory", signed("/sub/inner.mp4"), {200}, body_of="sub/inner.mp4"),
     Case("tampered token", signed("/plain.mp4").replace("md5=", "md5=A", 1), {403}),
