@@ -261,13 +261,14 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
     os.sync()
     with StorageLink(zone=zone, config=config) as link:
         started = time.perf_counter()
-        failure = link.send(names=[p.name for p in paths])
+        sent_result = link.send(names=[p.name for p in paths])
         send_seconds = time.perf_counter() - started
         # A dry run of the same names: the ssh connection and file list, no data.
         started = time.perf_counter()
         verification = link.verify(names=[p.name for p in paths])
         overhead = time.perf_counter() - started
-    assert failure is None and len(verification.delivered) == len(paths), (failure, verification)
+    assert sent_result.failure is None, sent_result
+    assert len(verification.delivered) == len(paths), verification
     rate = sent / 1024 / send_seconds
     rate_net = sent / 1024 / (send_seconds - overhead)
 
