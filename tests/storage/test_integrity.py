@@ -285,6 +285,12 @@ def test_the_command_finds_a_flipped_byte_and_says_so_in_its_exit_status(store, 
     day = timezone.localtime(finding.found_at).strftime("%d.%m.%Y")
     assert f"Проверка целостности не пройдена {day}" in page
     assert "снят на рабочем месте" in page
+    api = client.get(reverse("search:api-videos"), {"session": video.session_id}).json()
+    assert api["results"][0]["integrity"] == {
+        "state": "failed",
+        "checked_at": finding.found_at.isoformat(),
+        "hash_origin": "workstation",
+    }
 
 
 @pytest.mark.parametrize(
