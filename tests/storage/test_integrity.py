@@ -368,3 +368,24 @@ def test_the_scheduled_check_finds_a_flipped_byte_through_a_real_worker(
     client.force_login(User.objects.create_user("qa2", password="pw-qa-12345"))
     page = client.get(reverse("search:video", args=[video.pk])).content.decode()
     assert "Проверка целостности не пройдена" in page
+
+
+def test_the_admin_lists_findings_read_only_and_shows_a_recordings_hash(store, admin_client):
+    video = stored(store, "op1/Звонок админа.mp4", b"q" * 3000)
+    (store.root / "op1/Звонок админа.mp4").unlink()
+    run(store)
+
+    listing = admin_client.get(
+        reverse("admin:storage_integrityfinding_changelist"), {"q": "админа"}
+    )
+    finding = IntegrityFinding.objects.get()
+    detail = admin_client.get(reverse("admin:storage_video_change", args=[video.pk]))
+
+    assert listing.status_code == 200 and "Звонок админа" in listing.content.decode()
+    assert "файл отсутствует" in listing.content.decode()
+    change = admin_client.get(
+        reverse("admin:storage_integrityfinding_change", args=[finding.pk])
+    ).content.decode()
+    assert 'name="_save"' not in change  # read-only
+    assert video.content_hash in detail.content.decode()
+    assert "на рабочем месте" in detail.content.decode()
