@@ -243,6 +243,19 @@ OPVIDEO_WORKSTATION_QUIET_HOURS = env.float("OPVIDEO_WORKSTATION_QUIET_HOURS", d
 # UPDATE of DELETE_DATE and a bounded amount of memory per batch.
 OPVIDEO_PURGE_BATCH_SIZE = env.int("OPVIDEO_PURGE_BATCH_SIZE", default=500)
 
+# --- Integrity (fixity) ----------------------------------------------------------------------
+# The zone worker re-reads every stored recording against its hash at least once this many
+# days (storage.integrity); rows checked more recently are not due.
+OPVIDEO_FIXITY_DAYS = env.int("OPVIDEO_FIXITY_DAYS", default=30)
+# How fast it may read, MB/s (10**6 bytes): a modest share of one disk, so ingest and
+# playback keep priority. 0 reads as fast as the disk allows.
+OPVIDEO_FIXITY_MB_PER_S = env.float("OPVIDEO_FIXITY_MB_PER_S", default=10.0)
+# Seconds one run may read before it stops starting new files (a file in progress is
+# finished), so the purge waiting on the same queue is not starved.
+OPVIDEO_FIXITY_RUN_SECONDS = env.int("OPVIDEO_FIXITY_RUN_SECONDS", default=600)
+# Minutes between runs; beat's entry per zone (zones.fixity_schedule) uses it.
+OPVIDEO_FIXITY_INTERVAL_MINUTES = env.int("OPVIDEO_FIXITY_INTERVAL_MINUTES", default=15)
+
 # --- Celery -----------------------------------------------------------------------------------
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
 # worker per zone's storage server, consuming only the queue zone.<ZONE>.

@@ -21,6 +21,7 @@ from zones.selectors import zone_names
 
 from .auth import api_token_user, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
+from .integrity import IntegrityState
 from .models import AccessEvent
 from .selectors import video_search, videos_zones_attach
 from .services import access_search_record, access_video_record, legal_hold_change
@@ -131,6 +132,7 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "video": video,
             "play_url": play_url,
+            "integrity": IntegrityState.of(video),
             "may_hold": user_may_hold(request.user),
             "hold_form": HoldForm(),
         },
@@ -224,6 +226,9 @@ def _video_json(row: ResultRow) -> dict:
         "size": v.size,
         "legal_hold": v.legal_hold,
         "deleted_on": v.delete_date.isoformat() if v.delete_date else None,
+        # The zone worker's last re-reading of the file against its hash, and where the
+        # hash was taken (on storage: weaker evidence than on the workstation).
+        "integrity": IntegrityState.of(v).as_json(),
         "url": row.play_url,
         "download_url": download_link(play_url=row.play_url) if row.play_url else None,
     }

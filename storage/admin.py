@@ -1,4 +1,4 @@
-"""Read-only admin lists of recordings and of retention purge runs.
+"""Read-only admin lists of recordings, retention purge runs and integrity findings.
 
 Rows are written by the workstation clients and the retention service only; the admin is for
 looking things up, so every write permission is off.
@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import PurgeRun, Video
+from .models import IntegrityFinding, PurgeRun, Video
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -35,12 +35,15 @@ class VideoAdmin(ReadOnlyAdmin):
         "delete_date",
         "size",
         "legal_hold",
+        "integrity_ok",
     )
     list_filter = (
         "zone",
         "recording_date",
         "legal_hold",
         ("delete_date", admin.EmptyFieldListFilter),
+        "integrity_ok",
+        "hash_origin",
     )
     # "=" makes the search an exact match, which uses the SESSIONID/PROJECTID indexes; a
     # LIKE '%…%' over millions of rows would not.
@@ -87,3 +90,27 @@ class PurgeRunAdmin(ReadOnlyAdmin):  # written by the purge only
     @admin.display(description=_("freed"), ordering="bytes_freed")
     def freed(self, obj: PurgeRun) -> str:
         return filesizeformat(obj.bytes_freed)
+
+
+@admin.register(IntegrityFinding)
+class IntegrityFindingAdmin(ReadOnlyAdmin):  # written by the integrity check only
+    list_display = ("found_at", "zone_name", "file_name", "kind", "video")
+    list_filter = ("zone_name", "kind", "found_at")
+    search_fields = ("file_name",)
+    search_help_text = _("Part of the file name.")
+    # No date_hierarchy: on a DateTimeField it needs MariaDB's time-zone tables, which a
+    # server is not guaranteed to have; the date filter does the same job.
+    fields = (
+        ("found_at", "kind"),
+        ("zone_name", "zone"),
+        "file_name",
+        "video",
+        ("expected_size", "actual_size"),
+        "expected_hash",
+        "actual_hash",
+        "detail",
+    )
+    readonly_fields = tuple(
+        name for entry in fields for name in (entry if isinstance(entry, tuple) else (entry,))
+    )
+    list_select_related = ("video",)

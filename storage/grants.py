@@ -1,8 +1,10 @@
 """The MySQL/MariaDB privileges of the retention workers' database user, from the code.
 
 The worker reads the CONFIG columns of ``retention.PURGE_ZONE_FIELDS`` and the VIDEO columns
-of ``retention.PURGE_VIDEO_READ_FIELDS``, writes only DELETE_DATE, and records its runs; these
-statements grant exactly that, so the list cannot drift from what the code does.
+of ``retention.PURGE_VIDEO_READ_FIELDS``, writes only DELETE_DATE, and records its runs; its
+integrity check (``storage.integrity``) reads and writes the VIDEO columns of its own tuples
+and records findings. These statements grant exactly that, so the list cannot drift from
+what the code does.
 ``manage.py retention_grants`` prints them; the README shows them for the default names.
 """
 
@@ -10,13 +12,23 @@ from __future__ import annotations
 
 from zones.models import Zone
 
-from .models import PurgeRun, Video
+from .integrity import (
+    FIXITY_FINDING_PRIVILEGES,
+    FIXITY_VIDEO_READ_FIELDS,
+    FIXITY_VIDEO_WRITE_FIELDS,
+)
+from .models import IntegrityFinding, PurgeRun, Video
 from .retention import PURGE_VIDEO_READ_FIELDS, PURGE_VIDEO_WRITE_FIELDS, PURGE_ZONE_FIELDS
 
 
 def grant_columns(model, names) -> str:
     """The column list of a column-level GRANT for ``names`` (model field names)."""
     return ", ".join(f"`{model._meta.get_field(name).column}`" for name in names)
+
+
+def fields_union(*groups) -> tuple[str, ...]:
+    """The fields of several parts' tuples, each once, in the order first named."""
+    return tuple(dict.fromkeys(name for group in groups for name in group))
 
 
 def grant_table(database: str, model) -> str:
@@ -28,9 +40,13 @@ def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@
     config = grant_table(database, Zone)
     video = grant_table(database, Video)
     runs = grant_table(database, PurgeRun)
+    findings = grant_table(database, IntegrityFinding)
+    video_read = fields_union(PURGE_VIDEO_READ_FIELDS, FIXITY_VIDEO_READ_FIELDS)
+    video_write = fields_union(PURGE_VIDEO_WRITE_FIELDS, FIXITY_VIDEO_WRITE_FIELDS)
     return [
         f"GRANT SELECT ({grant_columns(Zone, PURGE_ZONE_FIELDS)}) ON {config} TO {account};",
-        f"GRANT SELECT ({grant_columns(Video, PURGE_VIDEO_READ_FIELDS)}), "
-        f"UPDATE ({grant_columns(Video, PURGE_VIDEO_WRITE_FIELDS)}) ON {video} TO {account};",
+        f"GRANT SELECT ({grant_columns(Video, video_read)}), "
+        f"UPDATE ({grant_columns(Video, video_write)}) ON {video} TO {account};",
         f"GRANT SELECT, INSERT, UPDATE ON {runs} TO {account};",
+        f"GRANT {', '.join(FIXITY_FINDING_PRIVILEGES)} ON {findings} TO {account};",
     ]

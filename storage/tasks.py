@@ -1,14 +1,18 @@
-"""Celery tasks of the storage app: thin, the work is in ``storage.retention``."""
+"""Celery tasks of the storage app: thin, the work is in ``storage.retention`` and
+``storage.integrity``."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
+from zones.fixity_schedule import FIXITY_TASK_NAME
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME
 
+from .integrity import IntegrityCheckError, videos_verify_integrity
 from .models import PurgeRun
 from .retention import PurgeError, purge_zones, videos_purge_expired
 
@@ -39,14 +43,40 @@ def purge_zone(zone_id: int) -> dict | None:
     return summary.as_dict()
 
 
+@shared_task(name=FIXITY_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def verify_integrity_zone(zone_id: int) -> dict | None:
+    """One bounded run of the zone's integrity check, sent by beat to ``zone.<ZONE>``.
+
+    Like the purge: the zone's id in the message, the zone read as it is now (gone or
+    disabled: skipped), no secrets loaded. A run that cannot start (PATH_DST not mounted on
+    this host, another check of the zone running) changes nothing and is only logged; the
+    next run, a few minutes later, tries again.
+    """
+    zone = purge_zones().filter(pk=zone_id).first()
+    if zone is None or not zone.enabled:
+        logger.info("integrity check of zone id %s skipped: the zone is gone or disabled", zone_id)
+        return None
+    try:
+        summary = videos_verify_integrity(zone=zone, now=timezone.now())
+    except IntegrityCheckError as exc:
+        logger.error("integrity check of zone %s did not run: %s", zone.name, exc)
+        return None
+    return summary.as_dict()
+
+
+ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME)
+
+
 def task_route(name, args, kwargs, options, task=None, **kw):
-    """Route a purge to its zone's queue even when the sender named none (CELERY_TASK_ROUTES).
+    """Route a zone's task (purge, integrity check) to its zone's queue even when the sender
+    named none (CELERY_TASK_ROUTES).
 
     Beat names the queue itself (the zone's schedule entry carries it); this catches
-    ``purge_zone.delay(zone_id)`` from a shell or a script, which would otherwise wait in
-    the default queue that no worker of this project consumes.
+    ``purge_zone.delay(zone_id)`` (or ``verify_integrity_zone.delay``) from a shell or a
+    script, which would otherwise wait in the default queue that no worker of this project
+    consumes.
     """
-    if name != PURGE_TASK_NAME:
+    if name not in ZONE_TASKS:
         return None
     zone_id = args[0] if args else (kwargs or {}).get("zone_id")
     zone_name = Zone.objects.filter(pk=zone_id).values_list("name", flat=True).first()

@@ -100,16 +100,18 @@ def zone_update(
 
 
 def zone_delete(*, zone: Zone) -> None:
-    """Delete a zone and its purge schedule together.
+    """Delete a zone and its purge and integrity-check schedules together.
 
     Raises ``ProtectedError`` while the zone still has recordings: those are kept for their
     retention period, so such a zone is disabled rather than deleted.
     """
     with transaction.atomic():
         if apps.is_installed("django_celery_beat"):
+            from .fixity_schedule import fixity_schedule_remove
             from .purge_schedule import purge_schedule_remove
 
             purge_schedule_remove(zone_id=zone.pk)
+            fixity_schedule_remove(zone_id=zone.pk)
         zone.delete()
 
 
@@ -228,16 +230,19 @@ def field_keys_rotate(*, dry_run: bool = False) -> KeyRotationSummary:
 
 
 def _purge_schedule_sync(*, zone: Zone) -> None:
-    """Keep the zone's daily purge entry in step, in the caller's transaction.
+    """Keep the zone's daily purge entry and its integrity-check entry in step, in the
+    caller's transaction.
 
     Only where this process schedules at all: the workstation client runs these models with
     settings that leave django-celery-beat out (and never edits a zone), so the scheduler is
     imported here, not at the top.
     """
     if apps.is_installed("django_celery_beat"):
+        from .fixity_schedule import zone_fixity_schedule_sync
         from .purge_schedule import zone_purge_schedule_sync
 
         zone_purge_schedule_sync(zone=zone)
+        zone_fixity_schedule_sync(zone=zone)
 
 
 def _refuse_secret_fields(fields: dict[str, Any]) -> None:

@@ -1,0 +1,151 @@
+"""Reading a stored recording for the integrity check: safely, and no faster than allowed.
+
+The file is opened the way ``storage.paths`` deletes: relative to a descriptor of PATH_DST
+opened without following links, one directory at a time with O_NOFOLLOW, the file itself with
+O_NOFOLLOW, so a symbolic link anywhere on the way is reported, never followed, and nothing
+outside PATH_DST is ever read. Names are the exact bytes stored in FILE_NAME (any script,
+either normalisation form): they are passed to the system as they are.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..paths import _DIR_FLAGS, UnsafePath, _opened_a_symlink, _os_reason, file_name_check
+
+# Large reads: the hash, not the system calls, should be what costs.
+READ_CHUNK = 1024 * 1024
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+SYMLINK = "a symbolic link is in the way: not followed"
+
+
+class ReadOutcome(enum.Enum):
+    READ = "read"
+    MISSING = "missing"
+    UNREADABLE = "unreadable"  # a link, not a plain file, an unsafe name, an I/O error
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    outcome: ReadOutcome
+    size: int | None = None  # bytes the file has (fstat), when it could be opened
+    sha256: str = ""  # the whole file's, when it was read
+    bytes_read: int = 0
+    reason: str = ""
+
+
+class ReadPacer:
+    """A token bucket over bytes read: sleeps so that reading averages at most
+    ``bytes_per_s``, with at most ``burst_seconds`` worth of credit saved up while nothing
+    was read (between files, during database work), so a pause is not followed by a burst
+    at disk speed. The bucket starts empty: the first second already keeps the rate.
+    ``bytes_per_s`` 0 (or less) does not pace at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        bytes_per_s: float,
+        burst_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.rate = float(bytes_per_s)
+        self._capacity = self.rate * burst_seconds
+        self._tokens = 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+
+    def spend(self, n: int) -> None:
+        """Account for ``n`` bytes just read, sleeping as long as they overdraw the bucket."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self.rate) - n
+        self._last = now
+        if self._tokens < 0:
+            self._sleep(-self._tokens / self.rate)
+
+
+def root_open(*, root: str) -> int:
+    """PATH_DST opened as a directory descriptor, walking from ``/`` with O_NOFOLLOW (the
+    same walk the purge makes); UnsafePath if it is or passes through a link, OSError if it
+    cannot be opened."""
+    from ..paths import _root_open, _Stop
+
+    try:
+        return _root_open(os.path.abspath(root))
+    except _Stop as stop:
+        raise UnsafePath(f"PATH_DST {root}: {stop.result.reason}") from None
+
+
+def file_hash_read(
+    *, root_fd: int, file_name: str, pacer: ReadPacer | None = None, size_expected=None
+) -> ReadResult:
+    """Open ``file_name`` under the PATH_DST descriptor ``root_fd`` and hash it (SHA-256).
+
+    When ``size_expected`` is given and the file has another size, it is not read: the size
+    alone proves it is not the recording, and the budget is kept for files that need it.
+    """
+    try:
+        *directories, base = file_name_check(file_name=file_name)
+    except UnsafePath as exc:
+        return ReadResult(ReadOutcome.UNREADABLE, reason=f"unsafe name: {exc}")
+    opened: list[int] = []
+    try:
+        fd = root_fd
+        for part in directories:
+            try:
+                fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if _opened_a_symlink(exc, part, dir_fd=fd):
+                    return ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    return ReadResult(ReadOutcome.MISSING)
+                return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
+            opened.append(fd)
+        try:
+            file_fd = os.open(base, _FILE_FLAGS, dir_fd=fd)
+        except FileNotFoundError:
+            return ReadResult(ReadOutcome.MISSING)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink at the name itself
+                return ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)
+            return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
+        opened.append(file_fd)
+        return _hash_open_file(file_fd, pacer=pacer, size_expected=size_expected)
+    finally:
+        for item in opened:
+            os.close(item)
+
+
+def _hash_open_file(fd: int, *, pacer: ReadPacer | None, size_expected) -> ReadResult:
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return ReadResult(ReadOutcome.UNREADABLE, reason="not a regular file")
+        if size_expected is not None and st.st_size != size_expected:
+            return ReadResult(ReadOutcome.READ, size=st.st_size)
+        # O_NONBLOCK only kept a FIFO planted at the name from blocking the open.
+        os.set_blocking(fd, True)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        digest = hashlib.sha256()
+        buffer = bytearray(READ_CHUNK)
+        view = memoryview(buffer)
+        total = 0
+        while n := os.readv(fd, [buffer]):
+            digest.update(view[:n])
+            total += n
+            if pacer is not None:
+                pacer.spend(n)
+    except OSError as exc:
+        return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
+    return ReadResult(ReadOutcome.READ, size=total, sha256=digest.hexdigest(), bytes_read=total)

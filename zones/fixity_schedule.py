@@ -1,0 +1,126 @@
+"""The zones' integrity-check entries in django-celery-beat's database schedule.
+
+One entry per enabled zone, found by the zone's id: every ``OPVIDEO_FIXITY_INTERVAL_MINUTES``
+beat sends the integrity check to the zone's own queue, which only the worker on the zone's
+storage server consumes (the same queue as its purge: one process reads the files). Kept in
+step with the zone by the same services that keep its purge entry (zones.services), and
+with ``manage.py sync_purge_schedules``. zones knows no other app, so the task is named by
+the name storage.tasks registers it under.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from .models import Zone
+from .selectors import zone_list
+
+FIXITY_TASK_NAME = "storage.verify_integrity_zone"
+FIXITY_SCHEDULE_PREFIX = "opvideo.verify_integrity_zone."
+
+
+def fixity_schedule_name(*, zone_id: int) -> str:
+    return f"{FIXITY_SCHEDULE_PREFIX}{zone_id}"
+
+
+def zone_fixity_schedule(*, zone: Zone) -> PeriodicTask | None:
+    """The zone's integrity-check entry as beat sees it, or None (a disabled zone has none)."""
+    return (
+        PeriodicTask.objects.select_related("interval")
+        .filter(name=fixity_schedule_name(zone_id=zone.pk))
+        .first()
+    )
+
+
+def zone_fixity_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
+    """Make the zone's integrity-check entry match the zone and the settings: present while
+    the zone is enabled, gone when it is not. Called in the transaction saving the zone."""
+    if not zone.enabled:
+        fixity_schedule_remove(zone_id=zone.pk)
+        return None
+    minutes = max(settings.OPVIDEO_FIXITY_INTERVAL_MINUTES, 1)
+    values = {
+        "task": FIXITY_TASK_NAME,
+        "interval": _every(minutes=minutes),
+        "crontab": None,
+        "solar": None,
+        "clocked": None,
+        "args": json.dumps([zone.pk]),
+        "kwargs": "{}",
+        "queue": zone.purge_queue,
+        "exchange": None,
+        "routing_key": None,
+        # A message older than the next one does the same work: never a backlog of them
+        # after the worker was down.
+        "expire_seconds": minutes * 60,
+        "one_off": False,
+        "enabled": True,
+        "description": (
+            f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
+            f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
+            "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
+            "not this entry."
+        ),
+    }
+    # Instance saves (not queryset updates): django-celery-beat tells beat to reload on save.
+    task = (
+        PeriodicTask.objects.select_for_update()
+        .filter(name=fixity_schedule_name(zone_id=zone.pk))
+        .first()
+    )
+    if task is None:
+        task = PeriodicTask(name=fixity_schedule_name(zone_id=zone.pk))
+    elif all(getattr(task, name) == value for name, value in values.items()):
+        return task
+    for name, value in values.items():
+        setattr(task, name, value)
+    task.save()
+    return task
+
+
+def zones_fixity_schedules_sync() -> list[tuple[str, str]]:
+    """Every zone's entry in line with the zone; entries of zones gone dropped. Returns (zone
+    or entry name, what happened) pairs. Call inside a transaction."""
+    done = []
+    zones = list(zone_list().order_by("name"))
+    for zone in zones:
+        before = _state(zone_id=zone.pk)
+        after = zone_fixity_schedule_sync(zone=zone)
+        after_state = None if after is None else (after.queue, after.interval_id)
+        if before == after_state:
+            action = "unchanged" if after else "none (disabled)"
+        elif after is None:
+            action = "removed (disabled)"
+        else:
+            action = "created" if before is None else "updated"
+        done.append((zone.name, action))
+    known = {fixity_schedule_name(zone_id=zone.pk) for zone in zones}
+    for task in PeriodicTask.objects.filter(name__startswith=FIXITY_SCHEDULE_PREFIX):
+        if task.name not in known:
+            task.delete()
+            done.append((task.name, "removed (no such zone)"))
+    return done
+
+
+def fixity_schedule_remove(*, zone_id: int) -> None:
+    for task in PeriodicTask.objects.filter(name=fixity_schedule_name(zone_id=zone_id)):
+        task.delete()
+
+
+def _every(*, minutes: int) -> IntervalSchedule:
+    """A shared "every N minutes" schedule."""
+    fields = {"every": minutes, "period": IntervalSchedule.MINUTES}
+    interval = IntervalSchedule.objects.filter(**fields).order_by("pk").first()
+    return interval or IntervalSchedule.objects.create(**fields)
+
+
+def _state(*, zone_id: int) -> tuple[str, int] | None:
+    found = (
+        PeriodicTask.objects.filter(name=fixity_schedule_name(zone_id=zone_id))
+        .values_list("queue", "interval_id")
+        .first()
+    )
+    return tuple(found) if found else None
