@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import enum
 import errno
-import hashlib
 import os
 import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..hashing import fd_hash
 from ..paths import _DIR_FLAGS, UnsafePath, _opened_a_symlink, _os_reason, file_name_check
 
-# Large reads: the hash, not the system calls, should be what costs.
-READ_CHUNK = 1024 * 1024
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 SYMLINK = "a symbolic link is in the way: not followed"
 
@@ -137,15 +135,7 @@ def _hash_open_file(fd: int, *, pacer: ReadPacer | None, size_expected) -> ReadR
         # O_NONBLOCK only kept a FIFO planted at the name from blocking the open.
         os.set_blocking(fd, True)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        digest = hashlib.sha256()
-        buffer = bytearray(READ_CHUNK)
-        view = memoryview(buffer)
-        total = 0
-        while n := os.readv(fd, [buffer]):
-            digest.update(view[:n])
-            total += n
-            if pacer is not None:
-                pacer.spend(n)
+        content_hash, total = fd_hash(fd, after_chunk=pacer.spend if pacer else None)
     except OSError as exc:
         return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
-    return ReadResult(ReadOutcome.READ, size=total, sha256=digest.hexdigest(), bytes_read=total)
+    return ReadResult(ReadOutcome.READ, size=total, sha256=content_hash, bytes_read=total)
