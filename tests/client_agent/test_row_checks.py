@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 from datetime import date, timedelta
 
+import environ
 import MySQLdb
 import pytest
 from django.db import connection
@@ -23,7 +24,7 @@ from storage.registration import REGISTER_FIELDS
 from storage.sql import insert_sql
 from tests.client_agent.conftest import DbAccount, client_login_register
 from tests.factories import make_zone
-from tests.helpers import server_connect
+from tests.helpers import database_url, manage, server_connect
 
 DENIED = (MySQLdb.OperationalError, MySQLdb.ProgrammingError)
 # What the client registers once the hash lands in REGISTER_FIELDS (issue 12).
@@ -396,3 +397,50 @@ def test_the_trigger_is_there_and_checks_only_inserts(transactional_db):
             "AND EVENT_OBJECT_TABLE = 'VIDEO'"
         )
         assert cursor.fetchall() == (("VIDEO_CLIENT_ROW_CHECK", "INSERT", "BEFORE"),)
+
+
+def test_migrate_without_the_trigger_privilege_says_what_is_missing_and_can_be_rerun():
+    """On a scratch database: migrate as a user that may change tables but not create
+    triggers, as a site might have set up its web user."""
+    name = f"opv_trg_{secrets.token_hex(4)}"
+    user, password = f"opvm_{secrets.token_hex(4)}", secrets.token_urlsafe(16)
+    root = server_connect(autocommit=True)
+    cursor = root.cursor()
+    cursor.execute(f"CREATE DATABASE `{name}`")
+    try:
+        manage("migrate", "client_agent", "0003", "-v0", env={"DATABASE_URL": database_url(name)})
+        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+        cursor.execute(
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES "
+            f"ON `{name}`.* TO '{user}'@'%'"
+        )
+        server = environ.Env.db_url_config(database_url(name))
+        url = f"mysql://{user}:{password}@{server['HOST']}:{server['PORT'] or 3306}/{name}"
+
+        denied = manage("migrate", "-v0", env={"DATABASE_URL": url}, check=False)
+
+        assert denied.returncode != 0
+        last = denied.stderr.strip().splitlines()[-1]
+        assert last.startswith(
+            "django.core.exceptions.ImproperlyConfigured: Creating the VIDEO trigger "
+            "VIDEO_CLIENT_ROW_CHECK needs the TRIGGER privilege for the database user that "
+            f"runs migrate (GRANT TRIGGER ON `{name}`.* TO <that user>)"
+        ), denied.stderr
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s", [name]
+        )
+        assert cursor.fetchone() == (0,)
+
+        cursor.execute(f"GRANT TRIGGER ON `{name}`.* TO '{user}'@'%'")
+        manage("migrate", "-v0", env={"DATABASE_URL": url})
+
+        cursor.execute(
+            "SELECT TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = %s",
+            [name],
+        )
+        assert cursor.fetchall() == (("VIDEO_CLIENT_ROW_CHECK", f"{user}@%"),)
+    finally:
+        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        root.close()
