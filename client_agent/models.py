@@ -8,6 +8,7 @@ database user may write this table and VIDEO, and read a few CONFIG columns, not
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zones.fields import BinaryCharField
 from zones.models import Zone
 
 
@@ -71,3 +72,26 @@ class Workstation(models.Model):
 
     def __str__(self) -> str:
         return self.host
+
+
+class ClientDatabaseLogin(models.Model):
+    """A database user name the workstation clients log in with.
+
+    VIDEO's trigger (migration ``0004_client_row_checks``) checks every row inserted under
+    one of these names, because that login is shared by every workstation of every site and
+    a workstation is not trusted to describe its recordings honestly. ``manage.py
+    client_grants`` prints the INSERT that registers a name, beside its GRANTs; the client's
+    own user is granted nothing on this table.
+    """
+
+    # Byte-exact, as MariaDB compares user names; the host part is left out on purpose, so
+    # every 'name'@'<host>' account of that name is checked.
+    user = BinaryCharField(_("database user"), max_length=128, primary_key=True, db_column="USER")
+
+    class Meta:
+        db_table = "CLIENT_LOGIN"
+        verbose_name = _("workstation client database login")
+        verbose_name_plural = _("workstation client database logins")
+
+    def __str__(self) -> str:
+        return self.user

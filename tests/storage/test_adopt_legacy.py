@@ -21,6 +21,7 @@ from pathlib import Path
 import MySQLdb
 import pytest
 
+from client_agent.grants import client_grants
 from tests.helpers import database_url, server_connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +59,9 @@ FILL_INSERT = (
     "INSERT INTO VIDEO (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE, DELETE_DATE, "
     "STORAGE_DAYS) VALUES (%s, %s, %s, %s, %s, %s, %s)"
 )
+SEED_COLUMNS_INSERTED = (
+    "ZONE_ID", "PROJECTID", "SESSIONID", "FILE_NAME", "RECORDING_DATE", "STORAGE_DAYS"
+)  # fmt: skip
 OLD_INSERT = (
     "INSERT INTO VIDEO (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE, STORAGE_DAYS) "
     "VALUES (%s, %s, %s, %s, %s, %s)"
@@ -230,12 +234,16 @@ def make_legacy(db: ScratchDB, *, orphans: str = "drop_fk", engine: str = "InnoD
 # --- looking at a database ------------------------------------------------------------------
 
 TABLES = ("CONFIG", "VIDEO")
+# What `migrate` adds after adoption and must make as on a fresh database: the custody
+# columns' neighbours (issue 12) and the table VIDEO's trigger reads.
+MIGRATED_TABLES = (*TABLES, "WORKSTATION", "CLIENT_LOGIN", "storage_integrityfinding")
 
 
-def schema(db: ScratchDB) -> dict:
-    """CONFIG and VIDEO as information_schema sees them, names of indexes/FKs left out."""
+def schema(db: ScratchDB, tables: tuple[str, ...] = TABLES) -> dict:
+    """Tables as information_schema sees them (with their triggers), names of indexes/FKs
+    left out."""
     out = {}
-    for table in TABLES:
+    for table in tables:
         columns = {
             name: rest
             for name, *rest in db.query(
@@ -276,8 +284,15 @@ def schema(db: ScratchDB) -> dict:
             "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
             [db.name, table],
         )
+        triggers = db.query(
+            "SELECT TRIGGER_NAME, EVENT_MANIPULATION, ACTION_TIMING, ACTION_STATEMENT "
+            "FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = %s "
+            "AND EVENT_OBJECT_TABLE = %s ORDER BY TRIGGER_NAME",
+            [db.name, table],
+        )
         out[table] = {
             "columns": columns,
+            "triggers": triggers,
             "indexes": sorted(indexes.values()),
             "checks": checks,
             "foreign_keys": fks,
@@ -360,7 +375,7 @@ def reference_schema():
     db = ScratchDB("opvideo_fresh")
     try:
         ok(db.manage("migrate", "-v0"))
-        return schema(db)
+        return schema(db, MIGRATED_TABLES)
     finally:
         db.drop()
 
@@ -411,7 +426,7 @@ def test_adopts_a_messy_legacy_database_in_place(scratch, reference_schema):
     assert "Adopted. Now run `manage.py migrate`." in out
 
     # The schema is exactly what a fresh `migrate` makes.
-    assert schema(db) == reference_schema
+    assert schema(db, MIGRATED_TABLES) == reference_schema
 
     # CONFIG: every id kept, nothing else touched but what the rules say.
     zones = {
@@ -478,6 +493,46 @@ def test_adopts_a_messy_legacy_database_in_place(scratch, reference_schema):
     )
     assert new[0] > len(original) and new[1:] == (30, 0, "", 1)
 
+    # The same old INSERT over an old client's own login (only the seed's columns granted)
+    # passes VIDEO's trigger; over the new clients' login, listed in CLIENT_LOGIN, the trigger
+    # refuses it (no workstation, no size, no hash).
+    old_login, new_login = (f"opv{kind}_{secrets.token_hex(4)}" for kind in ("o", "n"))
+    password = secrets.token_urlsafe(16)
+    seed_columns = ", ".join(f"`{c}`" for c in SEED_COLUMNS_INSERTED)
+    try:
+        with db.connect() as conn:
+            cur = conn.cursor()
+            for user in (old_login, new_login):
+                cur.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+            cur.execute(
+                f"GRANT INSERT ({seed_columns}) ON `{db.name}`.`VIDEO` TO '{old_login}'@'%'"
+            )
+            for statement in client_grants(database=db.name, account=f"'{new_login}'@'%'"):
+                cur.execute(statement)
+        again = [
+            *registration[:3],
+            "Петров_node_0_domain_0_nauss_0_1700000000_2.mp4",
+            *registration[4:],
+        ]
+        with db.connect(charset="utf8", user=old_login, password=password) as conn:
+            assert conn.cursor().execute(OLD_INSERT, again) == 1
+        with (
+            db.connect(charset="utf8", user=new_login, password=password) as conn,
+            pytest.raises(MySQLdb.OperationalError) as refused,
+        ):
+            conn.cursor().execute(OLD_INSERT, [*registration[:3], "x.mp4", *registration[4:]])
+        assert refused.value.args == (
+            1644,
+            "workstation client's VIDEO row refused: WORKSTATION is empty or contains '/'",
+        )
+    finally:
+        with db.connect() as conn:
+            for user in (old_login, new_login):
+                conn.cursor().execute(f"DROP USER IF EXISTS '{user}'@'%'")
+    assert db.query("SELECT COUNT(*) FROM VIDEO WHERE FILE_NAME IN (%s, 'x.mp4')", [again[3]]) == [
+        (1,)
+    ]
+
 
 def test_an_old_servers_database_utf8_default_and_myisam_tables(scratch, reference_schema):
     # Sites set up on an old MySQL: the database default is utf8 (utf8mb3) and the seed's
@@ -493,7 +548,7 @@ def test_an_old_servers_database_utf8_default_and_myisam_tables(scratch, referen
     assert "database: set the default character set to utf8mb4" in out
     assert "CONFIG: rebuild as InnoDB" in out and "VIDEO: rebuild as InnoDB" in out
     assert "VIDEO: rename index sess to VIDEO_SESSIONID_IDX" in out
-    assert schema(db) == reference_schema
+    assert schema(db, MIGRATED_TABLES) == reference_schema
     kept = db.query("SELECT COUNT(*) FROM VIDEO")[0][0]
     moved = db.query("SELECT COUNT(*) FROM VIDEO_ADOPT_DUPLICATES")[0][0]
     assert kept + moved == len(original)

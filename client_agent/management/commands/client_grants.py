@@ -8,7 +8,8 @@ from client_agent.grants import client_grants
 class Command(BaseCommand):
     help = (
         "Print the MySQL/MariaDB statements that create the workstation clients' database "
-        "user with exactly the privileges the client needs."
+        "user with exactly the privileges the client needs, and list it in CLIENT_LOGIN so "
+        "that VIDEO's trigger checks the rows it inserts."
     )
 
     def add_arguments(self, parser):
