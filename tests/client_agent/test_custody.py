@@ -22,13 +22,15 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def assert_custody(*, recordings: list[tuple], storage) -> None:
-    """Every row's file is on storage with the row's size and hash; and every recording made
-    (``(host, name, bytes)``) is still on its workstation unchanged, or on storage
-    byte-identical with a row that says so."""
+def assert_custody(*, recordings: list[tuple], storage, forged: frozenset = frozenset()) -> None:
+    """Every row's file (but the ``forged`` rows a test wrote) is on storage with the row's
+    size and hash; and every recording made (``(host, name, bytes)``) is still on its
+    workstation unchanged, or on storage byte-identical with a row that says so."""
     stored = storage.stored()
     rows = {v.file_name: v for v in Video.objects.all()}
     for name, row in rows.items():
+        if name in forged:
+            continue
         assert name in stored, f"{name} registered but not on storage"
         if row.content_hash is not None:
             assert (row.size, row.content_hash) == (len(stored[name]), sha256(stored[name]))
@@ -197,3 +199,61 @@ def test_a_file_changed_after_it_was_read_is_not_registered_with_the_old_hash(ho
     assert "1 kept as collisions" in result.stdout, result.stdout
     assert recording.read_bytes() == bytes(data)
     assert_custody(recordings=[(host, recording.name, bytes(data))], storage=storage)
+
+
+def test_rows_prewritten_with_the_clients_own_login(host, storage, client_account):
+    """Anyone holding the client's database login (every workstation has it) writes rows for
+    another workstation's next recording: the database refuses the crude one; a well-formed
+    one with other bytes' hash is never taken as the owner's."""
+    import MySQLdb
+
+    from tests.client_agent.test_row_checks import connect, insert_statement
+
+    crude, forged = host.record(5), host.record(6)
+    rows = {
+        crude: (None, None, 0),  # the issue's story: no size, no hash, no retention
+        forged: (forged.stat().st_size, sha256(b"other bytes"), 30),
+    }
+    conn = connect(client_account)
+    try:
+        cursor = conn.cursor()
+        for path, (size, content_hash, days) in rows.items():
+            values = (
+                storage.zone.pk,
+                PROJECT_ID,
+                session_id(5),
+                f"op101/{path.name}",
+                "2000-01-01",
+                days,
+                size,
+                "op101",
+                content_hash,
+                "workstation",
+            )
+            if path is crude:
+                try:
+                    cursor.execute(insert_statement(), values)
+                except MySQLdb.OperationalError as exc:
+                    assert exc.args[0] == 1644 and "SIZE is missing" in exc.args[1]
+                else:
+                    raise AssertionError("the database took a row without size or hash")
+            else:
+                cursor.execute(insert_statement(), values)
+    finally:
+        conn.close()
+    data = {p: p.read_bytes() for p in rows}
+
+    result = host.run("once")
+
+    assert "1 delivered" in result.stdout and "1 kept as collisions" in result.stdout
+    assert not crude.exists()  # registered properly: its row was never written
+    assert Video.objects.get(file_name=f"op101/{crude.name}").content_hash == sha256(data[crude])
+    assert forged.read_bytes() == data[forged]  # kept: the row is not this file's
+    assert Video.objects.get(file_name=f"op101/{forged.name}").content_hash == sha256(
+        b"other bytes"
+    )
+    assert_custody(
+        recordings=[(host, p.name, d) for p, d in data.items()],
+        storage=storage,
+        forged=frozenset({f"op101/{forged.name}"}),
+    )
