@@ -15,8 +15,8 @@ import json
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from .beat import periodic_task_put, periodic_task_remove, zones_periodic_tasks_sync
 from .models import Zone
-from .selectors import zone_list
 
 FIXITY_TASK_NAME = "storage.verify_integrity_zone"
 FIXITY_SCHEDULE_PREFIX = "opvideo.verify_integrity_zone."
@@ -65,49 +65,21 @@ def zone_fixity_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
             "not this entry."
         ),
     }
-    # Instance saves (not queryset updates): django-celery-beat tells beat to reload on save.
-    task = (
-        PeriodicTask.objects.select_for_update()
-        .filter(name=fixity_schedule_name(zone_id=zone.pk))
-        .first()
-    )
-    if task is None:
-        task = PeriodicTask(name=fixity_schedule_name(zone_id=zone.pk))
-    elif all(getattr(task, name) == value for name, value in values.items()):
-        return task
-    for name, value in values.items():
-        setattr(task, name, value)
-    task.save()
-    return task
+    return periodic_task_put(name=fixity_schedule_name(zone_id=zone.pk), values=values)
 
 
 def zones_fixity_schedules_sync() -> list[tuple[str, str]]:
     """Every zone's entry in line with the zone; entries of zones gone dropped. Returns (zone
     or entry name, what happened) pairs. Call inside a transaction."""
-    done = []
-    zones = list(zone_list().order_by("name"))
-    for zone in zones:
-        before = _state(zone_id=zone.pk)
-        after = zone_fixity_schedule_sync(zone=zone)
-        after_state = None if after is None else (after.queue, after.interval_id)
-        if before == after_state:
-            action = "unchanged" if after else "none (disabled)"
-        elif after is None:
-            action = "removed (disabled)"
-        else:
-            action = "created" if before is None else "updated"
-        done.append((zone.name, action))
-    known = {fixity_schedule_name(zone_id=zone.pk) for zone in zones}
-    for task in PeriodicTask.objects.filter(name__startswith=FIXITY_SCHEDULE_PREFIX):
-        if task.name not in known:
-            task.delete()
-            done.append((task.name, "removed (no such zone)"))
-    return done
+    return zones_periodic_tasks_sync(
+        prefix=FIXITY_SCHEDULE_PREFIX,
+        name_of=lambda zone_id: fixity_schedule_name(zone_id=zone_id),
+        sync=lambda zone: zone_fixity_schedule_sync(zone=zone),
+    )
 
 
 def fixity_schedule_remove(*, zone_id: int) -> None:
-    for task in PeriodicTask.objects.filter(name=fixity_schedule_name(zone_id=zone_id)):
-        task.delete()
+    periodic_task_remove(name=fixity_schedule_name(zone_id=zone_id))
 
 
 def _every(*, minutes: int) -> IntervalSchedule:
@@ -115,12 +87,3 @@ def _every(*, minutes: int) -> IntervalSchedule:
     fields = {"every": minutes, "period": IntervalSchedule.MINUTES}
     interval = IntervalSchedule.objects.filter(**fields).order_by("pk").first()
     return interval or IntervalSchedule.objects.create(**fields)
-
-
-def _state(*, zone_id: int) -> tuple[str, int] | None:
-    found = (
-        PeriodicTask.objects.filter(name=fixity_schedule_name(zone_id=zone_id))
-        .values_list("queue", "interval_id")
-        .first()
-    )
-    return tuple(found) if found else None

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from .beat import periodic_task_put, periodic_task_remove, zones_periodic_tasks_sync
 from .models import Zone
-from .selectors import zone_list
 
 PURGE_TASK_NAME = "storage.purge_zone"
 PURGE_SCHEDULE_PREFIX = "opvideo.purge_zone."
@@ -73,21 +73,7 @@ def zone_purge_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
             "edit the zone, not this entry."
         ),
     }
-    # Instance saves, not queryset updates: django-celery-beat tells a running beat to reload
-    # its schedule from the model's save() and delete().
-    task = (
-        PeriodicTask.objects.select_for_update()
-        .filter(name=purge_schedule_name(zone_id=zone.pk))
-        .first()
-    )
-    if task is None:
-        task = PeriodicTask(name=purge_schedule_name(zone_id=zone.pk))
-    elif all(getattr(task, name) == value for name, value in values.items()):
-        return task
-    for name, value in values.items():
-        setattr(task, name, value)
-    task.save()
-    return task
+    return periodic_task_put(name=purge_schedule_name(zone_id=zone.pk), values=values)
 
 
 def zones_purge_schedules_sync() -> list[tuple[str, str]]:
@@ -97,26 +83,12 @@ def zones_purge_schedules_sync() -> list[tuple[str, str]]:
 
     Returns (zone or entry name, what happened) pairs, for the command to print.
     """
-    done = []
     with transaction.atomic():
-        zones = list(zone_list().order_by("name"))
-        for zone in zones:
-            before = _purge_schedule_state(zone_id=zone.pk)
-            after = zone_purge_schedule_sync(zone=zone)
-            after_state = None if after is None else (after.queue, after.crontab_id)
-            if before == after_state:
-                action = "unchanged" if after else "none (disabled)"
-            elif after is None:
-                action = "removed (disabled)"
-            else:
-                action = "created" if before is None else "updated"
-            done.append((zone.name, action))
-        known = {purge_schedule_name(zone_id=zone.pk) for zone in zones}
-        for task in PeriodicTask.objects.filter(name__startswith=PURGE_SCHEDULE_PREFIX):
-            if task.name not in known:
-                task.delete()
-                done.append((task.name, "removed (no such zone)"))
-    return done
+        return zones_periodic_tasks_sync(
+            prefix=PURGE_SCHEDULE_PREFIX,
+            name_of=lambda zone_id: purge_schedule_name(zone_id=zone_id),
+            sync=lambda zone: zone_purge_schedule_sync(zone=zone),
+        )
 
 
 def _daily_crontab(*, hour: int, minute: int) -> CrontabSchedule:
@@ -133,15 +105,5 @@ def _daily_crontab(*, hour: int, minute: int) -> CrontabSchedule:
     return crontab or CrontabSchedule.objects.create(**fields)
 
 
-def _purge_schedule_state(*, zone_id: int) -> tuple[str, int] | None:
-    found = (
-        PeriodicTask.objects.filter(name=purge_schedule_name(zone_id=zone_id))
-        .values_list("queue", "crontab_id")
-        .first()
-    )
-    return tuple(found) if found else None
-
-
 def purge_schedule_remove(*, zone_id: int) -> None:
-    for task in PeriodicTask.objects.filter(name=purge_schedule_name(zone_id=zone_id)):
-        task.delete()
+    periodic_task_remove(name=purge_schedule_name(zone_id=zone_id))
