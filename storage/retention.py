@@ -310,7 +310,7 @@ def _purge_batch(
     under the same lock (``video_legal_hold_set``), so either the hold came first and the
     row is skipped, or the purge came first and the hold waits for it.
 
-    Files that must be read to be compared with their rows are read first, before the lock
+    Files with a hash and no verification are read first, before the lock
     (``FileRemover.read``): a legal hold waiting on the batch's rows must not time out
     while recordings are read. One remover a batch: PATH_DST and each directory are opened
     once for the batch's files (and only re-checked per file); the next batch opens them
@@ -320,7 +320,10 @@ def _purge_batch(
         readings: dict[int, Reading] = {}
         for video_id, file_name, *columns in listed:
             described = _described(columns)
-            if described is not None and described.content_hash:
+            # A file the integrity check verified is, in the steady state, not read at all:
+            # not even looked at here, which would cost every file a walk and an lstat more.
+            # One changed since its check (rare) is read under the lock instead.
+            if described is not None and described.content_hash and not described.verified_at_ns:
                 reading = remover.read(file_name=file_name, described=described)
                 if reading is not None:
                     readings[video_id] = reading
