@@ -68,6 +68,7 @@ class PurgeRunAdmin(ReadOnlyAdmin):  # written by the purge only
         "missing",
         "refused",
         "failed",
+        "differs",
         "freed",
         "finished_at",
     )
@@ -77,7 +78,7 @@ class PurgeRunAdmin(ReadOnlyAdmin):  # written by the purge only
         ("trigger", "status"),
         "today",
         ("started_at", "finished_at"),
-        ("deleted", "missing", "refused", "failed"),
+        ("deleted", "missing", "refused", "failed", "differs"),
         "freed",
         "problems",
         "error",

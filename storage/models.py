@@ -173,6 +173,14 @@ class PurgeRun(models.Model):
         default=0,
         help_text=_("Files that could not be deleted (permissions, I/O): kept, tried again."),
     )
+    differs = models.PositiveIntegerField(
+        _("does not match its record"),
+        default=0,
+        help_text=_(
+            "Files that are not the file their recording's row describes (another size or "
+            "content): kept, the row untouched, for a person to look at."
+        ),
+    )
     bytes_freed = models.PositiveBigIntegerField(_("bytes freed"), default=0)
     problems = models.TextField(_("problems"), blank=True, default="")
     error = models.TextField(_("error"), blank=True, default="")

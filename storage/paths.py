@@ -15,6 +15,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .content import READ_FLAGS, ChangedWhileRead, Described, Reading, described_compare, fd_read
+
 
 class UnsafePath(ValueError):
     """A file name that must not be followed: it could reach outside PATH_DST."""
@@ -74,6 +76,8 @@ class Removal(enum.Enum):
     MISSING = "missing"  # there was nothing to delete
     REFUSED = "refused"  # the name could reach outside PATH_DST: never followed
     FAILED = "failed"  # there, but not deleted: not a plain file, write-protected, an OS error
+    # there, but not the file its row describes (storage.content): kept for a person to see
+    DIFFERS = "differs"
 
 
 @dataclass(frozen=True)
@@ -148,30 +152,72 @@ class FileRemover:
             os.close(self._root_fd)
             self._root_fd = -1
 
-    def remove(self, *, file_name: str, dry_run: bool = False) -> RemovalResult:
-        """Delete ``file_name`` (relative to PATH_DST); see ``file_remove``."""
+    def remove(
+        self,
+        *,
+        file_name: str,
+        dry_run: bool = False,
+        described: Described | None = None,
+        reading: Reading | None = None,
+    ) -> RemovalResult:
+        """Delete ``file_name`` (relative to PATH_DST); see ``file_remove``.
+
+        With ``described`` (what the file's row says it is), the file is deleted only if it
+        is that file (``storage.content``), else it is kept as DIFFERS. ``reading`` is its
+        content read earlier by ``read``; it is used only if the file is unchanged since.
+        """
+        try:
+            dir_fd, dir_mode, base = self._locate(file_name)
+            return _file_unlink(
+                base,
+                dir_fd=dir_fd,
+                dir_mode=dir_mode,
+                dry_run=dry_run,
+                described=described,
+                reading=reading,
+            )
+        except _Stop as stop:
+            return stop.result
+
+    def read(self, *, file_name: str, described: Described) -> Reading | None:
+        """The content of ``file_name`` if ``remove`` would have to read it to compare it
+        with ``described``, read now: a purge reads ahead, before it locks the rows, so a
+        batch's rows are not held for the minutes its files can take to read. None when
+        there is nothing to read or it cannot be read here; ``remove`` then says why."""
+        try:
+            dir_fd, _mode, base = self._locate(file_name)
+            st = os.stat(base, dir_fd=dir_fd, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            if described_compare(st=st, described=described)[0] is not None:
+                return None
+            return _read_at(base, dir_fd=dir_fd, st=st)
+        except (_Stop, OSError):
+            return None
+
+    def _locate(self, file_name: str) -> tuple[int, int, str]:
+        """The descriptor and mode of the directory holding ``file_name``, and its last
+        segment, the chain checked as the class says; _Stop with the file's result if not."""
         try:
             *directories, base = file_name_check(file_name=file_name)
         except UnsafePath as exc:
-            return RemovalResult(Removal.REFUSED, reason=str(exc))
+            raise _Stop(RemovalResult(Removal.REFUSED, reason=str(exc))) from None
         if self._root_result is not None:
-            return self._root_result
+            raise _Stop(self._root_result)
         if self._root_fd < 0:
             raise ValueError("FileRemover used after close()")
         root_st = self._root_still_path_dst()
         if root_st is None:
-            return RemovalResult(Removal.REFUSED, reason="PATH_DST was replaced during the run")
+            raise _Stop(
+                RemovalResult(Removal.REFUSED, reason="PATH_DST was replaced during the run")
+            )
         if len(self._dirs) >= DIRECTORY_FDS_KEPT:
             self._dirs_close()
-        try:
-            if directories:
-                fd, mode = self._directory(directories)
-            else:
-                # The lstat that matched PATH_DST to its descriptor also gives its mode.
-                fd, mode = self._root_fd, root_st.st_mode
-            return _file_unlink(base, dir_fd=fd, dir_mode=mode, dry_run=dry_run)
-        except _Stop as stop:
-            return stop.result
+        if directories:
+            fd, mode = self._directory(directories)
+            return fd, mode, base
+        # The lstat that matched PATH_DST to its descriptor also gives its mode.
+        return self._root_fd, root_st.st_mode, base
 
     def _root_still_path_dst(self) -> os.stat_result | None:
         """PATH_DST's stat if it still names the directory opened, else None: one renamed
@@ -281,9 +327,17 @@ def _opened_a_symlink(exc: OSError, name: str, *, dir_fd: int) -> bool:
     return exc.errno == errno.ENOTDIR and _is_symlink_at(name, dir_fd=dir_fd)
 
 
-def _file_unlink(base: str, *, dir_fd: int, dir_mode: int, dry_run: bool) -> RemovalResult:
+def _file_unlink(
+    base: str,
+    *,
+    dir_fd: int,
+    dir_mode: int,
+    dry_run: bool,
+    described: Described | None = None,
+    reading: Reading | None = None,
+) -> RemovalResult:
     """Delete the regular file ``base`` in the directory ``dir_fd``, whose mode is
-    ``dir_mode``, or say why not."""
+    ``dir_mode``, or say why not; with ``described``, only if it is the file described."""
     try:
         st = os.stat(base, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
@@ -298,6 +352,10 @@ def _file_unlink(base: str, *, dir_fd: int, dir_mode: int, dry_run: bool) -> Rem
         return RemovalResult(Removal.FAILED, reason="write-protected file")
     if not dir_mode & _ANY_WRITE:
         return RemovalResult(Removal.FAILED, reason="write-protected directory")
+    if described is not None:
+        differs = _described_check(base, dir_fd=dir_fd, st=st, described=described, reading=reading)
+        if differs is not None:
+            return differs
     if dry_run:
         return RemovalResult(Removal.WOULD_DELETE, size=st.st_size)
     try:
@@ -307,6 +365,63 @@ def _file_unlink(base: str, *, dir_fd: int, dir_mode: int, dry_run: bool) -> Rem
     except OSError as exc:
         return RemovalResult(Removal.FAILED, reason=_os_reason(exc))
     return RemovalResult(Removal.DELETED, size=st.st_size)
+
+
+def _described_check(
+    base: str, *, dir_fd: int, st: os.stat_result, described: Described, reading: Reading | None
+) -> RemovalResult | None:
+    """None if the file (lstat ``st``) is the one ``described``, else the result to report.
+
+    When the content must be read now, the reading must be of the inode ``st`` shows, and
+    an lstat right before returning must still show that inode unchanged: a file swapped in
+    or written to while it was read is not deleted on the strength of another's bytes (it
+    fails, and the next run looks again).
+    """
+    same, reason = described_compare(st=st, described=described, reading=reading)
+    if same is None:
+        fresh = _read_at(base, dir_fd=dir_fd, st=st)
+        same, reason = described_compare(st=st, described=described, reading=fresh)
+        try:
+            now = os.stat(base, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError as exc:
+            return RemovalResult(Removal.FAILED, reason=_os_reason(exc))
+        if same is None or not fresh.is_of(now):
+            return RemovalResult(Removal.FAILED, reason=_CHANGED)
+    if same:
+        return None
+    return RemovalResult(Removal.DIFFERS, size=st.st_size, reason=f"kept: {reason}")
+
+
+_CHANGED = "changed while its content was compared with its row; tried again next run"
+
+
+def _read_at(base: str, *, dir_fd: int, st: os.stat_result) -> Reading:
+    """The content of the file ``base`` in ``dir_fd``, which must be the inode of ``st``
+    (its lstat): opened without following a symlink, read through the descriptor; _Stop
+    with a failure if it cannot be read, is another file by now, or changed while read."""
+    try:
+        fd = os.open(base, READ_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink swapped in since the lstat
+            raise _Stop(_SYMLINK_REFUSED) from None
+        raise _Stop(_unreadable(exc)) from None
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
+            raise _Stop(RemovalResult(Removal.FAILED, reason=_CHANGED))
+        return fd_read(fd)
+    except ChangedWhileRead:
+        raise _Stop(RemovalResult(Removal.FAILED, reason=_CHANGED)) from None
+    except OSError as exc:
+        raise _Stop(_unreadable(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def _unreadable(exc: OSError) -> RemovalResult:
+    return RemovalResult(
+        Removal.FAILED, reason=f"could not be read to compare with its row: {_os_reason(exc)}"
+    )
 
 
 _SYMLINK_REFUSED = RemovalResult(Removal.REFUSED, reason="symbolic link in the path")

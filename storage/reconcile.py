@@ -9,6 +9,14 @@ when asked for explicitly, and only if they have sat there unregistered for a wh
 workstation uploads first and registers right after, so a fresh file with no row is most
 likely one being registered at this very moment.
 
+A third way: a live row whose file is there but is not the file the row describes
+(storage.content, the rule the purge applies before deleting): another size, or, with
+``verify_content``, another content than the row's hash. It is reported and never "fixed":
+which of the two is right (the row, or the file) is for a person to find out, and the purge
+keeps such a file. Sizes come from the lstat every row gets anyway; hashes mean reading
+every file, so only when asked, and then every file with a hash is read, whatever the
+integrity check found before.
+
 Both walks are batched (rows by id, files by directory entries), so memory does not grow
 with the size of the zone.
 """
@@ -27,6 +35,7 @@ from django.utils import timezone
 
 from zones.models import Zone
 
+from .content import READ_FLAGS, ChangedWhileRead, Described, described_compare, fd_read
 from .models import Video
 from .paths import FileRemover, Removal, UnsafePath, file_path_resolve
 from .retention import retention_today, zone_storage_root
@@ -41,6 +50,8 @@ class Finding:
     MARKED_DELETED = "marked deleted"  # --fix recorded a missing file as deleted
     UNSAFE_NAME = "unsafe name"  # the row's FILE_NAME is refused by file_path_resolve
     NOT_A_FILE = "not a file"  # the row's path is a directory or another non-file
+    DIFFERS = "differs from its row"  # there, but another size or content than the row says
+    UNREADABLE = "unreadable"  # --verify-content could not read it
     ORPHAN = "orphan"  # file, no row
     ORPHAN_TOO_NEW = "orphan, too new to delete"
     ORPHAN_DELETED = "orphan deleted"
@@ -58,6 +69,9 @@ class ReconcileSummary:
     marked_deleted: int = 0
     unsafe_names: int = 0
     not_files: int = 0
+    differs: int = 0
+    unreadable: int = 0
+    contents_read: int = 0
     orphans: int = 0
     orphans_too_new: int = 0
     orphans_deleted: int = 0
@@ -71,6 +85,8 @@ class ReconcileSummary:
             f"missing files: {self.missing} (on legal hold: {self.missing_held}), "
             f"marked deleted: {self.marked_deleted}",
             f"unsafe names: {self.unsafe_names}, rows pointing at a non-file: {self.not_files}",
+            f"files that differ from their row: {self.differs} (contents read: "
+            f"{self.contents_read}, unreadable: {self.unreadable})",
             f"orphans: {self.orphans} (too new to delete: {self.orphans_too_new}), "
             f"deleted: {self.orphans_deleted} ({self.orphan_bytes_deleted} bytes), "
             f"not deleted: {self.orphans_not_deleted}",
@@ -86,13 +102,16 @@ def videos_reconcile(
     zone: Zone,
     fix: bool = False,
     delete_orphans: bool = False,
+    verify_content: bool = False,
     orphan_min_age: timedelta = ORPHAN_MIN_AGE,
     batch_size: int | None = None,
     report: Report | None = None,
 ) -> ReconcileSummary:
     """Compare the zone's rows with its files; with ``fix``, record missing files as
     deleted; with ``delete_orphans``, delete files no row knows that are older than
-    ``orphan_min_age``. Every finding goes to ``report`` as it is found.
+    ``orphan_min_age``. Every live row's file is compared with the row's size, and with
+    ``verify_content`` read and compared with the row's hash too. Every finding goes to
+    ``report`` as it is found.
 
     Raises ``storage.retention.PurgeError`` when PATH_DST is not there: with the storage
     unmounted every file would look missing, and ``fix`` would record them all as deleted.
@@ -105,7 +124,15 @@ def videos_reconcile(
         if report:
             report(finding, name, detail)
 
-    _rows_pass(zone=zone, root=root, fix=fix, batch_size=batch_size, s=summary, found=found)
+    _rows_pass(
+        zone=zone,
+        root=root,
+        fix=fix,
+        verify_content=verify_content,
+        batch_size=batch_size,
+        s=summary,
+        found=found,
+    )
     _files_pass(
         zone=zone,
         root=root,
@@ -123,33 +150,83 @@ def videos_reconcile(
 
 def _file_state(*, root: str, name: str) -> str | None:
     """None if the row's file is there as a regular file, else the finding."""
+    return _file_lstat(root=root, name=name)[0]
+
+
+def _file_lstat(*, root: str, name: str) -> tuple[str | None, os.stat_result | None, str]:
+    """(finding or None, the file's lstat when it is a regular file, its path)."""
     try:
         path = file_path_resolve(root=root, file_name=name)
     except UnsafePath:
-        return Finding.UNSAFE_NAME
+        return Finding.UNSAFE_NAME, None, ""
     try:
         st = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return Finding.MISSING
-    return None if stat.S_ISREG(st.st_mode) else Finding.NOT_A_FILE
+        return Finding.MISSING, None, str(path)
+    if not stat.S_ISREG(st.st_mode):
+        return Finding.NOT_A_FILE, None, str(path)
+    return None, st, str(path)
 
 
-def _rows_pass(*, zone, root, fix, batch_size, s: ReconcileSummary, found) -> None:
+def _content_state(
+    *, path: str, st: os.stat_result, described: Described, read: bool
+) -> tuple[str | None, str, bool]:
+    """(finding or None, detail, whether the file was read) for a regular file against what
+    its row says. Reads it only if ``read`` and only its hash can tell; never through a
+    symlink, and only the inode ``st`` shows."""
+    same, reason = described_compare(st=st, described=described)
+    if same is None and read:
+        try:
+            fd = os.open(path, READ_FLAGS)
+        except OSError as exc:
+            return Finding.UNREADABLE, exc.strerror or str(exc), False
+        try:
+            opened = os.fstat(fd)
+            if (opened.st_ino, opened.st_dev) != (st.st_ino, st.st_dev):
+                return Finding.UNREADABLE, "replaced while it was checked", False
+            reading = fd_read(fd)
+        except (OSError, ChangedWhileRead) as exc:
+            return Finding.UNREADABLE, getattr(exc, "strerror", None) or str(exc), False
+        finally:
+            os.close(fd)
+        same, reason = described_compare(st=st, described=described, reading=reading)
+        if same is None:  # written to between the lstat and the reading
+            return Finding.UNREADABLE, "changed while it was checked", True
+        return (Finding.DIFFERS if same is False else None), reason, True
+    return (Finding.DIFFERS if same is False else None), reason, False
+
+
+def _rows_pass(*, zone, root, fix, verify_content, batch_size, s: ReconcileSummary, found) -> None:
     last_id = 0
     while True:
         batch = list(
             Video.objects.filter(zone=zone, delete_date__isnull=True, id__gt=last_id)
             .order_by("id")
-            .values_list("id", "file_name", "legal_hold")[:batch_size]
+            .values_list("id", "file_name", "legal_hold", "size", "content_hash")[:batch_size]
         )
         if not batch:
             return
         last_id = batch[-1][0]
         s.rows_checked += len(batch)
         missing = []
-        for video_id, name, held in batch:
-            state = _file_state(root=root, name=name)
+        for video_id, name, held, size, content_hash in batch:
+            state, st, path = _file_lstat(root=root, name=name)
             if state is None:
+                described = Described.from_row(
+                    size=size, content_hash=content_hash if verify_content else None
+                )
+                if described is None:
+                    continue
+                state, detail, was_read = _content_state(
+                    path=path, st=st, described=described, read=verify_content
+                )
+                s.contents_read += was_read
+                if state == Finding.DIFFERS:
+                    s.differs += 1
+                    found(state, name, f"id={video_id}: {detail}")
+                elif state == Finding.UNREADABLE:
+                    s.unreadable += 1
+                    found(state, name, f"id={video_id}: {detail}")
                 continue
             if state == Finding.UNSAFE_NAME:
                 s.unsafe_names += 1

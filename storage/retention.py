@@ -17,6 +17,14 @@ transaction. A file is deleted before its row says so: a run killed in between l
 whose file is gone, which the next run counts as missing and records, so running it again
 always reaches the same end state. A file that cannot be deleted, or whose name would reach
 outside PATH_DST, keeps its row untouched and is reported; the run goes on.
+
+A file is deleted only if it is the file its row describes (storage.content: its size and,
+where the row has one, its hash). One that is not (a row pre-written for a name another
+workstation was to upload, a cloned workstation's file under another's name) is kept, its
+row untouched, and counted as "differs". Where no integrity check vouches for a file as it
+is now, its content is read before the batch's rows are locked, so the locks are not held
+for the time a batch of recordings takes to read; under the lock the file only has to be
+shown unchanged since (same inode, same ctime).
 """
 
 from __future__ import annotations
@@ -25,7 +33,6 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
@@ -36,13 +43,12 @@ from django.utils import timezone
 
 from zones.models import Zone
 
+from .content import Described, Reading
 from .models import PurgeRun, Video
 from .paths import FileRemover, Removal, RemovalResult
+from .purge_summary import PurgeItem, PurgeSummary
 
 logger = logging.getLogger(__name__)
-
-# How many problems a PurgeRun keeps word for word; the counts are always complete.
-PROBLEMS_KEPT = 200
 
 # Everything the retention worker reads and writes, by field. Its database user is granted
 # exactly these (storage.grants), so a query touching anything else fails in the tests.
@@ -55,6 +61,10 @@ PURGE_VIDEO_READ_FIELDS = (
     "storage_days",
     "delete_date",
     "legal_hold",
+    "size",
+    "content_hash",
+    "integrity_checked_at",
+    "integrity_ok",
 )
 PURGE_VIDEO_WRITE_FIELDS = ("delete_date",)
 
@@ -139,78 +149,6 @@ def videos_expired(
 # --- the purge ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PurgeItem:
-    """What happened to one recording, for a caller that lists them (``--dry-run``)."""
-
-    video_id: int
-    file_name: str
-    outcome: Removal
-    size: int = 0
-    reason: str = ""
-
-
-@dataclass
-class PurgeSummary:
-    zone: str
-    today: date
-    dry_run: bool = False
-    deleted: int = 0
-    missing: int = 0
-    refused: int = 0
-    failed: int = 0
-    bytes_freed: int = 0
-    # Expired when the run listed them, no longer when their batch was locked: a legal
-    # hold placed or a retention lengthened during the run, or another run was quicker.
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
-    run_id: int | None = None
-
-    @property
-    def problem_count(self) -> int:
-        return self.refused + self.failed
-
-    def line(self) -> str:
-        """The summary in one line, as the command prints it and the log keeps it."""
-        verb, freed = ("would delete", "would free") if self.dry_run else ("deleted", "freed")
-        return (
-            f"zone {self.zone}, expired before {self.today.isoformat()}: "
-            f"{verb} {self.deleted}, missing {self.missing}, refused {self.refused}, "
-            f"failed {self.failed}, skipped {self.skipped}, {freed} {self.bytes_freed} bytes"
-        )
-
-    def as_dict(self) -> dict:
-        return {
-            "zone": self.zone,
-            "today": self.today.isoformat(),
-            "dry_run": self.dry_run,
-            "deleted": self.deleted,
-            "missing": self.missing,
-            "refused": self.refused,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "bytes_freed": self.bytes_freed,
-            "run_id": self.run_id,
-        }
-
-    def add(self, item: PurgeItem) -> None:
-        """Count one row's outcome; a refusal or failure is logged and kept word for word."""
-        if item.outcome in (Removal.DELETED, Removal.WOULD_DELETE):
-            self.deleted += 1
-            self.bytes_freed += item.size
-        elif item.outcome == Removal.MISSING:
-            self.missing += 1
-        else:
-            if item.outcome == Removal.REFUSED:
-                self.refused += 1
-            else:
-                self.failed += 1
-            line = f"{item.outcome.value}: id={item.video_id} {item.file_name!r}: {item.reason}"
-            logger.warning("purge of zone %s: %s", self.zone, line)
-            if len(self.problems) < PROBLEMS_KEPT:
-                self.problems.append(line)
-
-
 def videos_purge_expired(
     *,
     zone: Zone,
@@ -246,8 +184,10 @@ def videos_purge_expired(
         root = zone_storage_root(zone=zone)
         for batch in _expired_batches(zone=zone, today=today, batch_size=batch_size):
             with FileRemover(root=root) as remover:
-                for video_id, file_name in batch:
-                    result = remover.remove(file_name=file_name, dry_run=True)
+                for video_id, file_name, *described in batch:
+                    result = remover.remove(
+                        file_name=file_name, dry_run=True, described=_described(described)
+                    )
                     _handle(summary, each, video_id, file_name, result)
             if progress:
                 progress(len(batch))
@@ -263,7 +203,7 @@ def videos_purge_expired(
                     zone=zone,
                     today=today,
                     root=root,
-                    ids=[video_id for video_id, _name in batch],
+                    listed=batch,
                     run=run,
                     summary=summary,
                     each=each,
@@ -316,8 +256,20 @@ def zone_storage_root(*, zone: Zone) -> str:
     return root
 
 
+# What a purge reads of each expired row: which file, and what the row says the file is.
+_ROW_FIELDS = ("id", "file_name", "size", "content_hash", "integrity_checked_at", "integrity_ok")
+
+
+def _described(columns) -> Described | None:
+    """What a row's (size, content_hash, integrity_checked_at, integrity_ok) say its file is."""
+    size, content_hash, checked_at, ok = columns
+    return Described.from_row(
+        size=size, content_hash=content_hash, integrity_checked_at=checked_at, integrity_ok=ok
+    )
+
+
 def _expired_batches(*, zone: Zone, today: date, batch_size: int) -> Iterator[list]:
-    """(id, FILE_NAME) of the expired rows, ``batch_size`` at a time, in id order.
+    """The expired rows (``_ROW_FIELDS``), ``batch_size`` at a time, in id order.
 
     Each batch is a fresh keyset query (id greater than the last one seen), so nothing
     accumulates whatever the number of rows, and rows left behind (refused, failed) are not
@@ -329,7 +281,7 @@ def _expired_batches(*, zone: Zone, today: date, batch_size: int) -> Iterator[li
             videos_expired(zone=zone, today=today, retention_days=_retention_days(zone=zone))
             .filter(id__gt=last_id)
             .order_by("id")
-            .values_list("id", "file_name")[:batch_size]
+            .values_list(*_ROW_FIELDS)[:batch_size]
         )
         if not batch:
             return
@@ -347,7 +299,7 @@ def _purge_batch(
     zone: Zone,
     today: date,
     root: str,
-    ids: list[int],
+    listed: list[tuple],
     run: PurgeRun,
     summary: PurgeSummary,
     each: Callable[[PurgeItem], None] | None,
@@ -357,36 +309,78 @@ def _purge_batch(
     The rows are locked and checked against the rule again first: a legal hold is placed
     under the same lock (``video_legal_hold_set``), so either the hold came first and the
     row is skipped, or the purge came first and the hold waits for it.
+
+    Files with a hash and no verification are read first, before the lock
+    (``FileRemover.read``): a legal hold waiting on the batch's rows must not time out
+    while recordings are read. One remover a batch: PATH_DST and each directory are opened
+    once for the batch's files (and only re-checked per file); the next batch opens them
+    afresh.
     """
-    with transaction.atomic():
-        locked = list(
-            videos_expired(zone=zone, today=today, retention_days=_retention_days(zone=zone))
-            .filter(id__in=ids)
-            .order_by("id")
-            .select_for_update()
-            .values_list("id", "file_name")
+    with FileRemover(root=root) as remover:
+        readings: dict[int, Reading] = {}
+        for video_id, file_name, *columns in listed:
+            described = _described(columns)
+            # A file the integrity check verified is, in the steady state, not read at all:
+            # not even looked at here, which would cost every file a walk and an lstat more.
+            # One changed since its check (rare) is read under the lock instead.
+            if described is not None and described.content_hash and not described.verified_at_ns:
+                reading = remover.read(file_name=file_name, described=described)
+                if reading is not None:
+                    readings[video_id] = reading
+        with transaction.atomic():
+            _purge_locked(
+                zone=zone,
+                today=today,
+                remover=remover,
+                ids=[row[0] for row in listed],
+                readings=readings,
+                run=run,
+                summary=summary,
+                each=each,
+            )
+
+
+def _purge_locked(
+    *,
+    zone: Zone,
+    today: date,
+    remover: FileRemover,
+    ids: list[int],
+    readings: dict[int, Reading],
+    run: PurgeRun,
+    summary: PurgeSummary,
+    each: Callable[[PurgeItem], None] | None,
+) -> None:
+    """The part of ``_purge_batch`` under the rows' locks (the caller's transaction). The
+    rows are read again under the lock: what they say now is what the files must match."""
+    locked = list(
+        videos_expired(zone=zone, today=today, retention_days=_retention_days(zone=zone))
+        .filter(id__in=ids)
+        .order_by("id")
+        .select_for_update()
+        .values_list(*_ROW_FIELDS)
+    )
+    before = (summary.deleted, summary.missing, summary.refused, summary.failed, summary.differs)
+    bytes_before = summary.bytes_freed
+    summary.skipped += len(ids) - len(locked)
+    done = []
+    for video_id, file_name, *columns in locked:
+        result = remover.remove(
+            file_name=file_name, described=_described(columns), reading=readings.get(video_id)
         )
-        before = (summary.deleted, summary.missing, summary.refused, summary.failed)
-        bytes_before = summary.bytes_freed
-        summary.skipped += len(ids) - len(locked)
-        done = []
-        # One remover a batch: PATH_DST and each directory are opened once for the batch's
-        # files (and only re-checked per file); the next batch opens them afresh.
-        with FileRemover(root=root) as remover:
-            for video_id, file_name in locked:
-                result = remover.remove(file_name=file_name)
-                item = _handle(summary, each, video_id, file_name, result)
-                if item.outcome in (Removal.DELETED, Removal.MISSING):
-                    done.append(video_id)
-        if done:
-            Video.objects.filter(id__in=done).update(delete_date=retention_today())
-        PurgeRun.objects.filter(pk=run.pk).update(
-            deleted=F("deleted") + summary.deleted - before[0],
-            missing=F("missing") + summary.missing - before[1],
-            refused=F("refused") + summary.refused - before[2],
-            failed=F("failed") + summary.failed - before[3],
-            bytes_freed=F("bytes_freed") + summary.bytes_freed - bytes_before,
-        )
+        item = _handle(summary, each, video_id, file_name, result)
+        if item.outcome in (Removal.DELETED, Removal.MISSING):
+            done.append(video_id)
+    if done:
+        Video.objects.filter(id__in=done).update(delete_date=retention_today())
+    PurgeRun.objects.filter(pk=run.pk).update(
+        deleted=F("deleted") + summary.deleted - before[0],
+        missing=F("missing") + summary.missing - before[1],
+        refused=F("refused") + summary.refused - before[2],
+        failed=F("failed") + summary.failed - before[3],
+        differs=F("differs") + summary.differs - before[4],
+        bytes_freed=F("bytes_freed") + summary.bytes_freed - bytes_before,
+    )
 
 
 def _run_start(*, zone: Zone, today: date, trigger: str) -> PurgeRun:

@@ -49,7 +49,7 @@ def test_purge_expired_prints_the_summary(store):
 
     assert (
         f"zone {store.zone.name}, expired before {TODAY.isoformat()}: deleted 1, missing 1, "
-        "refused 0, failed 0, skipped 0, freed 2048 bytes"
+        "refused 0, failed 0, differs 0, skipped 0, freed 2048 bytes"
     ) in out
     assert store.files() == {"kept.mp4"}
     assert PurgeRun.objects.get().trigger == PurgeRun.Trigger.COMMAND

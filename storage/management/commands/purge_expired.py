@@ -82,7 +82,8 @@ class Command(BaseCommand):
             verb = "would not be" if dry_run else "were not"
             raise CommandError(
                 f"{summary.problem_count} expired recording(s) {verb} deleted "
-                f"({summary.refused} refused, {summary.failed} failed): see above"
+                f"({summary.refused} refused, {summary.failed} failed, {summary.differs} not "
+                "the file their row describes): see above"
             )
 
     def _list(self, item) -> None:

@@ -15,8 +15,9 @@ from zones.management.zone_option import zone_from_option, zone_option_add
 class Command(BaseCommand):
     help = (
         "Report files in the zone's storage directory that no row knows (orphans) and live "
-        "rows whose file is missing. --fix records the missing ones as deleted; orphans are "
-        "deleted only with --delete-orphans."
+        "rows whose file is missing or differs from the row (size; content with "
+        "--verify-content). --fix records the missing ones as deleted; orphans are deleted only "
+        "with --delete-orphans; a file that differs is only reported."
     )
 
     def add_arguments(self, parser):
@@ -32,6 +33,12 @@ class Command(BaseCommand):
             help="Delete files no row knows, if they arrived more than --orphan-min-age ago.",
         )
         parser.add_argument(
+            "--verify-content",
+            action="store_true",
+            help="Also read every live row's file and compare it with the row's hash (slow: "
+            "reads the whole storage).",
+        )
+        parser.add_argument(
             "--orphan-min-age",
             type=float,
             default=ORPHAN_MIN_AGE.total_seconds() / 3600,
@@ -40,7 +47,7 @@ class Command(BaseCommand):
         )
 
     @no_translations
-    def handle(self, *args, zone, fix, delete_orphans, orphan_min_age, **options):
+    def handle(self, *args, zone, fix, delete_orphans, verify_content, orphan_min_age, **options):
         found = zone_from_option(zone, queryset=purge_zones())
         if orphan_min_age < 0:
             raise CommandError("--orphan-min-age cannot be negative")
@@ -49,6 +56,7 @@ class Command(BaseCommand):
                 zone=found,
                 fix=fix,
                 delete_orphans=delete_orphans,
+                verify_content=verify_content,
                 orphan_min_age=timedelta(hours=orphan_min_age),
                 report=self._report,
             )
