@@ -19,13 +19,11 @@ callers (storage.paths for the purge, storage.reconcile) decide how a file is re
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from datetime import datetime
 
-# Read in 1 MiB pieces into one reused buffer: memory stays flat whatever the file's size.
-HASH_CHUNK = 1 << 20
+from .hashing import fd_hash
 
 # A verification counts only for a file whose ctime is this much before it. ctime comes
 # from the kernel's coarse clock (behind the real time by up to a tick), and on a network
@@ -117,22 +115,13 @@ class ChangedWhileRead(Exception):
 
 
 def fd_read(fd: int) -> Reading:
-    """Hash the regular file open as ``fd`` from its start, streamed.
+    """Hash the regular file freshly opened as ``fd`` (at offset 0), streamed.
 
     The file's status is taken before and after: if its ctime or size moved, something
     wrote to it meanwhile and ``ChangedWhileRead`` is raised. OSError (EIO, …) passes up.
     """
     before = os.fstat(fd)
-    digest = hashlib.sha256()
-    buffer = bytearray(HASH_CHUNK)
-    view = memoryview(buffer)
-    offset = 0
-    while True:
-        count = os.preadv(fd, [buffer], offset)
-        if not count:
-            break
-        digest.update(view[:count])
-        offset += count
+    content_hash, offset = fd_hash(fd)
     after = os.fstat(fd)
     if (before.st_ctime_ns, before.st_size) != (after.st_ctime_ns, after.st_size) or (
         offset != after.st_size
@@ -143,7 +132,7 @@ def fd_read(fd: int) -> Reading:
         dev=after.st_dev,
         ctime_ns=after.st_ctime_ns,
         size=after.st_size,
-        sha256=digest.hexdigest(),
+        sha256=content_hash,
     )
 
 

@@ -29,14 +29,13 @@ shown unchanged since (same inode, same ctime).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
 
 from django.conf import settings
-from django.db import NotSupportedError, connection, transaction
+from django.db import NotSupportedError, transaction
 from django.db.models import DateField, Expression, F, Func, IntegerField, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -44,6 +43,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from .content import Described, Reading
+from .locks import zone_lock, zone_lock_name
 from .models import PurgeRun, Video
 from .paths import FileRemover, Removal, RemovalResult
 from .purge_summary import PurgeItem, PurgeSummary
@@ -193,7 +193,10 @@ def videos_purge_expired(
                 progress(len(batch))
         return summary
 
-    with _zone_purge_lock(zone=zone):
+    # One purge per zone at a time. Two at once would still be correct (the row locks see to
+    # that), but the lock is what lets a run declare the zone's earlier 'running' runs dead.
+    busy = PurgeAlreadyRunning(f"another purge of zone {zone.name} is running")
+    with zone_lock(kind="purge", zone=zone, busy=busy):
         run = _run_start(zone=zone, today=today, trigger=trigger)
         summary.run_id = run.pk
         try:
@@ -427,30 +430,5 @@ def _run_end(
 
 
 def purge_lock_name(*, zone: Zone) -> str:
-    """The MariaDB named lock a purge of ``zone`` holds. Named locks are server-wide: the
-    database name keeps two installations on one server apart."""
-    return f"opvideo.purge.{connection.settings_dict['NAME']}.{zone.pk}"[-64:]
-
-
-@contextlib.contextmanager
-def _zone_purge_lock(*, zone: Zone) -> Iterator[None]:
-    """One purge per zone at a time, across hosts: a MariaDB named lock, held by this
-    database session and released by the server if the process dies.
-
-    Two purges at once would still be correct (the row locks see to that), but the lock is
-    what lets a run declare the zone's earlier 'running' runs dead.
-    """
-    if connection.vendor != "mysql":
-        yield
-        return
-    name = purge_lock_name(zone=zone)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
-        (got,) = cursor.fetchone()
-    if got != 1:
-        raise PurgeAlreadyRunning(f"another purge of zone {zone.name} is running")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception), connection.cursor() as cursor:
-            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+    """The MariaDB named lock a purge of ``zone`` holds."""
+    return zone_lock_name(kind="purge", zone=zone)

@@ -16,7 +16,6 @@ failed the same way is not reported again at every run, only when what is found 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
@@ -25,11 +24,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
 from zones.models import Zone
 
+from ..locks import zone_lock
 from ..models import HashOrigin, IntegrityFinding, Video
 from ..paths import UnsafePath
 from ..retention import PurgeError, zone_storage_root
@@ -135,7 +135,10 @@ def videos_verify_integrity(
         raise IntegrityCheckError(message) from None
     started = time.monotonic()
     pacer = ReadPacer(bytes_per_s=mb_per_s * MB)
-    with _zone_check_lock(zone=zone):
+    # One check per zone at a time, across hosts (a command while the schedule's runs): two
+    # would read every file twice, over the budget.
+    busy = IntegrityCheckError(f"another integrity check of zone {zone.name} is running")
+    with zone_lock(kind="fixity", zone=zone, busy=busy):
         try:
             root_fd = root_open(root=root)
         except (UnsafePath, OSError) as exc:
@@ -313,28 +316,3 @@ def _schedule_judge(*, zone: Zone, now: datetime, summary: IntegritySummary) -> 
     summary.behind = bool(summary.budget_mb_per_s) and (
         summary.needed_mb_per_s > summary.budget_mb_per_s
     )
-
-
-def check_lock_name(*, zone: Zone) -> str:
-    """The MariaDB named lock one zone's check holds (server-wide, hence the database)."""
-    return f"opvideo.fixity.{connection.settings_dict['NAME']}.{zone.pk}"[-64:]
-
-
-@contextlib.contextmanager
-def _zone_check_lock(*, zone: Zone) -> Iterator[None]:
-    """One check per zone at a time, across hosts (a command while the schedule's runs):
-    two would read every file twice, over the budget."""
-    if connection.vendor != "mysql":
-        yield
-        return
-    name = check_lock_name(zone=zone)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
-        (got,) = cursor.fetchone()
-    if got != 1:
-        raise IntegrityCheckError(f"another integrity check of zone {zone.name} is running")
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception), connection.cursor() as cursor:
-            cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
