@@ -14,8 +14,10 @@ order and batch size, with the transfer left out (no ``batch_send``/``batch_veri
   ``stages.batch_register`` (``video_register_batch``: one INSERT IGNORE and one read-back,
   autocommit, then ``connections.close_all()``, a fresh connection per batch as in a cycle).
 
-Hashing (``stages.recordings_hash``) and local clean-up (``stages.local_copies_remove``) are
-timed and printed too, outside the ratio: in a cycle the hashing runs while rsync sends.
+Local clean-up (``stages.local_copies_remove``) is timed and printed too, outside the ratio.
+The files are sparse (50 MB each, realistic sizes for the rows) and are not read for their
+SHA-256: each gets one made from its name (``named_hashes``). In a cycle the hashing runs while
+rsync sends the batch; ``bench/transfer.py`` measures what it costs there.
 
 Also: the scan's peak memory (tracemalloc) with 20,000 (one round of the client, which keeps at most
 services.SCAN_ROUND recordings in memory) and with 100,000 files in PATH_SRC.
@@ -28,6 +30,7 @@ Targets: client rows/s >= 0.5 of the bare insert's; scan memory flat in the file
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import secrets
 import sys
@@ -145,6 +148,15 @@ def scan_peak_bytes(directory: Path, zone, config) -> tuple[int, int]:
     return peak, found
 
 
+def named_hashes(recordings):
+    """The recordings with a SHA-256 of their name for content hash (see the docstring)."""
+    from dataclasses import replace
+
+    return [
+        replace(r, content_hash=hashlib.sha256(r.name.encode()).hexdigest()) for r in recordings
+    ]
+
+
 def client_register(zone, config) -> dict[str, float | int | list]:
     """What a cycle does to register PATH_SRC's recordings, minus the transfer; see the module
     docstring. The stages services._deliver_round and batch_deliver call, in their order."""
@@ -152,7 +164,7 @@ def client_register(zone, config) -> dict[str, float | int | list]:
     from client_agent.selectors import recordings_recheck
 
     directory = Path(zone.path_src)
-    timings = {"scan": 0.0, "recheck": 0.0, "hash": 0.0, "register": 0.0, "cleanup": 0.0}
+    timings = {"scan": 0.0, "recheck": 0.0, "register": 0.0, "cleanup": 0.0}
     registered = batches = 0
     batch_files = max(1, config.batch_files)
     after = None
@@ -163,15 +175,9 @@ def client_register(zone, config) -> dict[str, float | int | list]:
         ready, _growing = recordings_recheck(directory=directory, recordings=found.ready)
         rechecked = time.perf_counter()
         hashed = []
-        round_hash = 0.0
         for start in range(0, len(ready), batch_files):
-            # batch_send: rsync would run while this hashes the batch.
-            hash_started = time.perf_counter()
-            batch = stages.recordings_hash(
-                directory=directory, recordings=ready[start : start + batch_files]
-            ).ready
-            round_hash += time.perf_counter() - hash_started
-            # (batch_verify would come here)
+            # (batch_send, which hashes the batch, and batch_verify would come here)
+            batch = named_hashes(ready[start : start + batch_files])
             arrived, _changed = recordings_recheck(directory=directory, recordings=batch)
             result = stages.batch_register(
                 zone=zone, workstation=config.workstation, recordings=arrived
@@ -186,8 +192,7 @@ def client_register(zone, config) -> dict[str, float | int | list]:
         stages.local_copies_remove(directory=directory, recordings=hashed)
         timings["scan"] += scanned - started
         timings["recheck"] += rechecked - scanned
-        timings["hash"] += round_hash
-        timings["register"] += registered_at - rechecked - round_hash
+        timings["register"] += registered_at - rechecked
         timings["cleanup"] += time.perf_counter() - registered_at
         if found.ready_total <= len(found.ready):
             break
@@ -293,8 +298,6 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
     assert (found_small, found_big) == (args.small, args.files), (found_small, found_big)
 
     # The anchor's rows: exactly what the client inserts, computed outside the timing.
-    from client_agent.stages import recordings_hash
-
     rows = [
         (
             zone.pk,
@@ -308,9 +311,7 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
             r.content_hash,
             "workstation",
         )
-        for r in recordings_hash(
-            directory=src, recordings=scan(src, zone, config, limit=args.files).ready
-        ).ready
+        for r in named_hashes(scan(src, zone, config, limit=args.files).ready)
     ]
     bare = bare_insert(rows)
 
@@ -338,7 +339,6 @@ def run(args: argparse.Namespace, *, src: Path, small: Path, zone_id: int) -> No
         f"({client['batches']} batches of {config.batch_files}, a connection each)"
     )
     print(f"client total:                 {client['total']:.2f} s, {client_rps:,.0f} rows/s")
-    print(f"client hashing (not in ratio, runs alongside rsync): {client['hash']:.2f} s")
     print(f"client clean-up (not in ratio): {cleanup:.2f} s")
     print(
         f"scan peak memory:             {peak_small / 2**20:.1f} MiB at {args.small:,} files, "
