@@ -7,15 +7,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from storage.links import download_link, video_link
+from storage.links import video_link
 from storage.models import Video
 from zones.selectors import zone_names
 
@@ -139,14 +141,30 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_GET
 def video_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Audit a download, then send the browser to the zone's signed download link.
+
+    The only way to a download link (nginx refuses a play link with &download=1), so every
+    download is in the audit. The API's ``download_url`` points here: an API token works as
+    well as a signed-in session.
+    """
+    via_api = False
+    if not request.user.is_authenticated:
+        user = api_token_user(request)
+        if user is None and "Authorization" in request.headers:
+            return JsonResponse({"error": "authentication required"}, status=401)
+        if user is None:
+            return redirect_to_login(request.get_full_path())
+        request.user = user
+        via_api = True
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     url = video_link(video=video, download=True)
     if url is None:
         raise Http404(_("This recording cannot be downloaded."))
-    access_video_record(request=request, action=AccessEvent.Action.DOWNLOAD, video=video)
+    access_video_record(
+        request=request, action=AccessEvent.Action.DOWNLOAD, video=video, via_api=via_api
+    )
     return redirect(url)
 
 
@@ -199,7 +217,7 @@ def api_videos(request: HttpRequest) -> JsonResponse:
             "count": page.paginator.count,
             "page": page.number,
             "pages": page.paginator.num_pages,
-            "results": [_video_json(row) for row in rows],
+            "results": [_video_json(row, request=request) for row in rows],
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -214,7 +232,7 @@ def api_me(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"username": user.get_username()})
 
 
-def _video_json(row: ResultRow) -> dict:
+def _video_json(row: ResultRow, *, request: HttpRequest) -> dict:
     v = row.video
     return {
         "id": v.pk,
@@ -230,5 +248,10 @@ def _video_json(row: ResultRow) -> dict:
         # hash was taken (on storage: weaker evidence than on the workstation).
         "integrity": IntegrityState.of(v).as_json(),
         "url": row.play_url,
-        "download_url": download_link(play_url=row.play_url) if row.play_url else None,
+        # The audited download view, not a signed link: a download must leave a trace.
+        "download_url": (
+            request.build_absolute_uri(reverse("search:download", args=[v.pk]))
+            if row.play_url
+            else None
+        ),
     }

@@ -1,9 +1,12 @@
 """Signed, expiring links to recordings.
 
 The token is exactly what nginx's ``secure_link`` module checks with
-``secure_link_md5 "$secure_link_expires$uri <zone link secret>"``: the base64url MD5 (no
-padding) of the expiry, the *decoded* request path and the secret. The embedded player
-(storage/views.py) checks the same token the same way, so one link format serves both.
+``secure_link_md5 "$secure_link_expires$uri$arg_download <zone link secret>"``: the base64url
+MD5 (no padding) of the expiry, the *decoded* request path, the raw ``download`` argument
+("1" on a download link, empty on a play link) and the secret. The download flag is signed so
+that a play link with ``&download=1`` appended is refused: a download is only reached through
+the search service's download view, which audits it. The embedded player (storage/views.py)
+checks the same token the same way, so one link format serves both.
 
 MD5 is what nginx offers here; the secret is long and random, and links expire, so the
 weakness of MD5 to collisions does not open a way to forge a link for another file.
@@ -34,19 +37,26 @@ class LinkCheck(enum.Enum):
     EXPIRED = "expired"  # right signature, past its time: nginx answers 410
 
 
-def link_token(*, uri: str, expires: int, secret: str) -> str:
-    message = f"{expires}{uri} {secret}".encode()
+def link_token(*, uri: str, expires: int, secret: str, download: str = "") -> str:
+    """``download`` is the link's ``download`` argument as sent: "1" or "" (none)."""
+    message = f"{expires}{uri}{download} {secret}".encode()
     digest = hashlib.md5(message).digest()  # noqa: S324 - the algorithm nginx's secure_link uses
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def link_check(
-    *, uri: str, md5: str | None, expires: str | None, secret: str, now: datetime | None = None
+    *,
+    uri: str,
+    md5: str | None,
+    expires: str | None,
+    secret: str,
+    download: str = "",
+    now: datetime | None = None,
 ) -> LinkCheck:
     """Decide a request the way nginx's secure_link does: signature first, then expiry."""
     if not secret or not md5 or not expires or not expires.isdigit():
         return LinkCheck.BAD
-    expected = link_token(uri=uri, expires=int(expires), secret=secret)
+    expected = link_token(uri=uri, expires=int(expires), secret=secret, download=download)
     if not hmac.compare_digest(expected.encode(), md5.encode("utf-8", "surrogateescape")):
         return LinkCheck.BAD
     now_ts = int((now or timezone.now()).timestamp())
@@ -85,16 +95,23 @@ def video_link(*, video: Video, download: bool = False, now: datetime | None = N
         return None
     uri = "/" + video.file_name
     expires = int((now or timezone.now()).timestamp()) + settings.VIDEO_LINK_TTL
-    query = {"md5": link_token(uri=uri, expires=expires, secret=zone.link_secret)}
+    flag = "1" if download else ""
+    query = {"md5": link_token(uri=uri, expires=expires, secret=zone.link_secret, download=flag)}
     query["expires"] = str(expires)
-    url = f"{base}{quote(uri, safe='/')}?{urlencode(query)}"
-    return download_link(play_url=url) if download else url
+    if download:
+        query["download"] = flag
+    return f"{base}{quote(uri, safe='/')}?{urlencode(query)}"
 
 
-def download_link(*, play_url: str) -> str:
-    """The download link that goes with a play link of ``video_link``.
+def query_arg_raw(*, query_string: str, name: str) -> str:
+    """One argument of a query string as nginx's ``$arg_<name>`` gives it.
 
-    The token covers the path and the expiry, not the query, so the play link's signature
-    serves the download as well: one MD5 for both, not one each.
+    The first occurrence, the name matched without regard to case, the value *not*
+    percent-decoded, "" when absent: Django's ``request.GET`` decodes and takes the last one,
+    and the embedded view must sign-check the very bytes nginx does.
     """
-    return f"{play_url}&download=1"
+    for part in query_string.split("&"):
+        key, sep, value = part.partition("=")
+        if sep and key.lower() == name.lower():
+            return value
+    return ""

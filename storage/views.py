@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from zones.models import Zone
 
-from .links import LinkCheck, link_check
+from .links import LinkCheck, link_check, query_arg_raw
 from .paths import UnsafePath, file_path_resolve
 from .serving import file_response
 
@@ -22,11 +22,14 @@ def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
     if not settings.OPVIDEO_EMBEDDED_MEDIA:
         raise Http404
     zone = get_object_or_404(Zone, pk=zone_id)
+    # The download flag is part of the signature, read as nginx reads $arg_download.
+    download = query_arg_raw(query_string=request.META.get("QUERY_STRING", ""), name="download")
     verdict = link_check(
         uri="/" + file_path,
         md5=request.GET.get("md5"),
         expires=request.GET.get("expires"),
         secret=zone.link_secret,
+        download=download,
     )
     # Hidden files are refused before the signature, as nginx's `location ~ /\.` does.
     if any(part.startswith(".") for part in file_path.split("/")):
@@ -41,4 +44,4 @@ def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
         return HttpResponse("Forbidden", status=403, content_type="text/plain")
     if not path.is_file():
         raise Http404
-    return file_response(request=request, path=path, download=request.GET.get("download") == "1")
+    return file_response(request=request, path=path, download=download == "1")

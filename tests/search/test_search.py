@@ -280,7 +280,8 @@ def test_api_with_session_and_with_token(client, operator, many):
     assert body["count"] == 2
     by_name = {r["file_name"]: r for r in body["results"]}
     assert by_name["op1/target.mp4"]["url"].startswith("http://video")
-    assert "download=1" in by_name["op1/target.mp4"]["download_url"]
+    target = by_name["op1/target.mp4"]
+    assert target["download_url"] == f"http://testserver/videos/{many[0].pk}/download/"
     assert by_name["op2/target.mp4"]["url"] is None
     assert by_name["op2/target.mp4"]["deleted_on"] == "2026-11-20"
 

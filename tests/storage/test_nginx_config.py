@@ -63,7 +63,7 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
     ).stdout
     assert out == expected
     assert "${" not in out
-    assert "$secure_link_expires$uri " + SECRET in out
+    assert "$secure_link_expires$uri$arg_download " + SECRET in out
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_entrypoint_reads_the_secret_from_a_file(tmp_path):
     out = subprocess.run(
         [str(ENTRYPOINT), "--render-only"], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert f'$uri {SECRET}";' in out
+    assert f'$uri$arg_download {SECRET}";' in out
     assert oct((tmp_path / "nginx.conf").stat().st_mode & 0o777) == "0o600"
 
 
@@ -132,7 +132,7 @@ def test_render_nginx_conf_command(tmp_path):
     out = manage("render_nginx_conf", "--zone", "kursk", env=subprocess_db_env()).stdout
     assert "root /srv/video;" in out
     assert "listen 88;" in out
-    assert f'$uri {SECRET}";' in out
+    assert f'$uri$arg_download {SECRET}";' in out
 
 
 @pytest.mark.django_db(transaction=True)

@@ -82,11 +82,15 @@ def target(request, media):
     return Target(parsed.hostname, parsed.port, prefix=f"/media/z/{zone.pk}")
 
 
-def signed(uri: str, *, expires: int | None = None, secret: str = SECRET, **extra) -> str:
-    """The request path for ``uri`` (decoded) with a token for ``uri``."""
+def signed(
+    uri: str, *, expires: int | None = None, secret: str = SECRET, download: str = ""
+) -> str:
+    """The request path for ``uri`` (decoded) with a token for ``uri`` (and ``download``)."""
     expires = expires if expires is not None else int(time.time()) + 600
-    query = {"md5": link_token(uri=uri, expires=expires, secret=secret), "expires": expires}
-    query.update(extra)
+    token = link_token(uri=uri, expires=expires, secret=secret, download=download)
+    query = {"md5": token, "expires": expires}
+    if download:
+        query["download"] = download
     return urllib.parse.quote(uri, safe="/") + "?" + urllib.parse.urlencode(query)
 
 
@@ -134,6 +138,13 @@ CASES = [
     Case("missing token", "/plain.mp4?expires=9999999999", {403}),
     Case("missing expiry", "/plain.mp4?md5=" + link_token(uri="/plain.mp4", expires=0, secret=SECRET), {403}),
     Case("no arguments", "/plain.mp4", {403}),
+    # The download flag is signed: a play link cannot be turned into an unaudited download.
+    Case("play link with download appended", signed("/plain.mp4") + "&download=1", {403}),
+    Case("download link", signed("/plain.mp4", download="1"), {200}, body_of="plain.mp4"),
+    Case("download link with the flag dropped", signed("/plain.mp4", download="1").replace("&download=1", ""), {403}),
+    Case("download flag percent-encoded", signed("/plain.mp4", download="1").replace("download=1", "download=%31"), {403}),
+    Case("download flag twice, second empty", signed("/plain.mp4", download="1") + "&download=", {200}, body_of="plain.mp4"),
+    Case("play link, download flag after an empty one", signed("/plain.mp4") + "&download=&download=1", {200}, body_of="plain.mp4"),
     *[Case(f"traversal {raw}", traversal(raw), {400, 403, 404}) for raw in TRAVERSAL_PATHS],
     Case("symlink pointing out", signed("/link.mp4"), {403, 404}),
     Case("hidden file", signed("/.hidden.mp4"), {404}),
@@ -195,6 +206,21 @@ def test_plain_link_is_played_not_downloaded(target):
     assert response.getheader("Content-Disposition") is None
 
 
+def test_play_link_with_download_appended_is_refused(target):
+    response, body = target.request("GET", signed("/plain.mp4") + "&download=1")
+    assert response.status == 403
+    assert response.getheader("Content-Disposition") is None
+    assert b"ftyp" not in body
+
+
+def test_an_unsigned_first_download_flag_decides_like_nginx(target):
+    # nginx reads the *first* download argument: an empty one first means a play link,
+    # played (no attachment) even though a "1" follows.
+    response, _ = target.request("GET", signed("/plain.mp4") + "&download=&download=1")
+    assert response.status == 200
+    assert response.getheader("Content-Disposition") is None
+
+
 def test_nginx_writes_one_json_line_per_request_without_the_token(nginx):
     target = Target("127.0.0.1", nginx.port)
     path = signed("/sub/inner.mp4")
@@ -222,6 +248,24 @@ def test_links_made_by_the_search_service_are_accepted_by_nginx(nginx, media):
         )
         assert response.status == 200, name
         assert body == media.data(name)
+        assert response.getheader("Content-Disposition") is None
+
+
+def test_download_links_made_by_the_search_service_are_accepted_by_nginx(nginx, media):
+    zone = zone_for(media, public_address="127.0.0.1", public_port=nginx.port)
+    for name in ["plain.mp4", "звонок оператора 17.mp4", "sub/inner.mp4"]:
+        url = video_link(video=Video(zone=zone, file_name=name), download=True)
+        parsed = urllib.parse.urlsplit(url)
+        response, body = Target("127.0.0.1", nginx.port).request(
+            "GET", f"{parsed.path}?{parsed.query}"
+        )
+        assert response.status == 200, name
+        assert response.getheader("Content-Disposition").startswith("attachment")
+        assert body == media.data(name)
+        # The same link without its flag is not a play link: the flag is in the signature.
+        stripped = parsed.query.replace("&download=1", "")
+        response, _ = Target("127.0.0.1", nginx.port).request("GET", f"{parsed.path}?{stripped}")
+        assert response.status == 403, name
 
 
 def test_no_link_for_deleted_recordings_or_zones_without_an_address(media):
