@@ -242,6 +242,12 @@ OPVIDEO_WORKSTATION_QUIET_HOURS = env.float("OPVIDEO_WORKSTATION_QUIET_HOURS", d
 # Expired recordings are deleted and recorded this many at a time: one transaction, one
 # UPDATE of DELETE_DATE and a bounded amount of memory per batch.
 OPVIDEO_PURGE_BATCH_SIZE = env.int("OPVIDEO_PURGE_BATCH_SIZE", default=500)
+# The zone (its name) this process's retention worker serves: set, a purge or integrity
+# check of any other zone is refused and logged, whatever queue it came through. A worker
+# on a storage host has only that zone's files mounted and must not act on another's rows.
+# The container entrypoint sets it from OPVIDEO_ZONE; empty (``make run``, one host serving
+# every zone) refuses nothing.
+OPVIDEO_WORKER_ZONE = env.str("OPVIDEO_WORKER_ZONE", default="")
 
 # --- Integrity (fixity) ----------------------------------------------------------------------
 # The zone worker re-reads every stored recording against its hash at least once this many

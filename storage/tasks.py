@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from zones.fixity_schedule import FIXITY_TASK_NAME
@@ -17,6 +18,20 @@ from .models import PurgeRun
 from .retention import PurgeError, purge_zones, videos_purge_expired
 
 logger = logging.getLogger(__name__)
+
+
+def _refused_for_another_zone(*, zone: Zone, task: str) -> dict | None:
+    """A refusal when this worker serves another zone (OPVIDEO_WORKER_ZONE), else None.
+
+    The queue should never bring another zone's task here, but a message sent by hand to
+    the wrong queue, or a misconfigured route, must not make one site's worker delete or
+    judge rows of another site: least privilege holds in the task, not only in the routing.
+    """
+    own = settings.OPVIDEO_WORKER_ZONE
+    if not own or zone.name == own:
+        return None
+    logger.error("%s of zone %s refused: this worker serves zone %s only", task, zone.name, own)
+    return {"refused": True, "zone": zone.name, "worker_zone": own}
 
 
 @shared_task(name=PURGE_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -33,6 +48,9 @@ def purge_zone(zone_id: int) -> dict | None:
     if zone is None or not zone.enabled:
         logger.info("purge of zone id %s skipped: the zone is gone or disabled", zone_id)
         return None
+    refusal = _refused_for_another_zone(zone=zone, task="purge")
+    if refusal is not None:
+        return refusal
     try:
         summary = videos_purge_expired(zone=zone, trigger=PurgeRun.Trigger.SCHEDULE)
     except PurgeError as exc:
@@ -56,6 +74,9 @@ def verify_integrity_zone(zone_id: int) -> dict | None:
     if zone is None or not zone.enabled:
         logger.info("integrity check of zone id %s skipped: the zone is gone or disabled", zone_id)
         return None
+    refusal = _refused_for_another_zone(zone=zone, task="integrity check")
+    if refusal is not None:
+        return refusal
     try:
         summary = videos_verify_integrity(zone=zone, now=timezone.now())
     except IntegrityCheckError as exc:

@@ -67,6 +67,9 @@ case "$role" in
         exit 2
         ;;
     esac
+    # The tasks themselves refuse any other zone's purge or integrity check (storage.tasks),
+    # whatever queue a message came through; from the one variable, so the two cannot differ.
+    export OPVIDEO_WORKER_ZONE="$zone"
     ephemeral_secret_key
     wait_for_database
     # Node name <zone>@<host>: the healthcheck pings exactly this worker by it.

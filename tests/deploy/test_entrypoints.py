@@ -196,6 +196,9 @@ def test_worker_consumes_its_zone_queue_only_and_never_migrates(fresh_database, 
             assert store.llen(f"zone.{other}") == 1
 
             assert role_of_process(worker.proc.pid) == "worker"
+            # The tasks refuse any other zone's purge: the worker knows its zone from here.
+            environ = Path(f"/proc/{worker.proc.pid}/environ").read_bytes().split(b"\0")
+            assert f"OPVIDEO_WORKER_ZONE={zone}".encode() in environ
             assert healthcheck("worker", env).returncode == 0
             other_env = {**env, "OPVIDEO_ZONE": other}
             unhealthy = healthcheck("worker", other_env)
