@@ -1,7 +1,5 @@
 """Admin for the access audit (read-only, exportable) and the API tokens."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -9,27 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from storage.admin import ReadOnlyAdmin
 
+from .exports import audit_csv_lines
 from .models import AccessEvent, ApiToken
 from .services import api_token_issue
-
-CSV_COLUMNS = [
-    "at",
-    "username",
-    "action",
-    "via_api",
-    "session_id",
-    "video_id",
-    "query",
-    "result_count",
-    "detail",
-    "remote_addr",
-    "user_agent",
-]
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @admin.register(AccessEvent)
@@ -47,21 +27,9 @@ class AccessEventAdmin(ReadOnlyAdmin):  # the audit is append-only
 
     @admin.action(description=_("Export the selected events as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
-        writer = csv.writer(_Echo())
-
-        def rows():
-            yield writer.writerow(CSV_COLUMNS)
-            for event in queryset.order_by("at", "id").iterator(chunk_size=2000):
-                yield writer.writerow(
-                    [
-                        timezone.localtime(event.at).isoformat()
-                        if col == "at"
-                        else getattr(event, col)
-                        for col in CSV_COLUMNS
-                    ]
-                )
-
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            audit_csv_lines(events=queryset), content_type="text/csv; charset=utf-8"
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="opvideo-audit-{stamp}.csv"'
         return response

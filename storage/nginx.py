@@ -18,6 +18,8 @@ TEMPLATE = Path(settings.BASE_DIR) / "docker" / "nginx" / "nginx.conf.template"
 # The secret is put inside a double-quoted nginx string; keep it to characters that need no
 # escaping there (token_urlsafe output always fits).
 SAFE_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,}\Z")
+# The extension goes into a location regex; the zone form allows no more than this anyway.
+SAFE_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,5}\Z")
 
 
 class NginxConfigError(ValueError):
@@ -53,11 +55,16 @@ def nginx_conf_render(
         )
     if not SAFE_SECRET.match(secret):
         raise NginxConfigError(f"zone {zone.name}: the link secret has unexpected characters")
+    if not SAFE_EXTENSION.match(zone.file_extension or ""):
+        raise NginxConfigError(
+            f"zone {zone.name}: the recording extension must be 1-5 letters or digits"
+        )
     values = {
         "ZONE": zone.name,
         "LISTEN_PORT": str(listen_port or zone.public_port or 80),
         "SERVER_NAME": zone.public_address or "_",
         "PATH_DST": zone.path_dst,
+        "VIDEO_EXTENSION": zone.file_extension,
         "LINK_SECRET": secret,
         "ACCESS_LOG": access_log,
         "ERROR_LOG": error_log,

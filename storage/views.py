@@ -1,7 +1,10 @@
 """The embedded player's file endpoint (``make run`` only; production uses nginx)."""
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotFound
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -13,9 +16,28 @@ from .paths import UnsafePath, file_path_resolve
 from .serving import file_response
 
 
+def _confined(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Every answer, errors included, with the headers nginx adds `always`: the browser takes
+    the type as sent and renders anything in a sandbox. Here that matters more than on the
+    video server, as the origin is the application's own."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = HttpResponseNotFound("Not Found", content_type="text/plain")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response
+
+    return wrapper
+
+
 # GET/HEAD only, like nginx's 405 for anything else; csrf_exempt so a POST gets that 405
 # rather than a CSRF 403 (nothing here changes state).
 @csrf_exempt
+@_confined
 @require_safe
 def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
     """Serve a recording exactly as the zone's nginx would: same signature, same answers."""
@@ -33,6 +55,10 @@ def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
     )
     # Hidden files are refused before the signature, as nginx's `location ~ /\.` does.
     if any(part.startswith(".") for part in file_path.split("/")):
+        raise Http404
+    # Only the zone's recordings, as nginx's extension location: an .html or .svg in PATH_DST
+    # would otherwise run as script on this origin.
+    if not file_path.lower().endswith("." + zone.file_extension.lower()):
         raise Http404
     if verdict is LinkCheck.BAD:
         return HttpResponse("Forbidden", status=403, content_type="text/plain")

@@ -72,6 +72,7 @@ _SERVICES = _Template("""\
     environment:
       ZONE: @{Q_ZONE}
       PATH_DST: @{Q_PATH}
+      VIDEO_EXTENSION: @{Q_EXTENSION}
       LINK_SECRET_FILE: /run/secrets/link_secret
       LISTEN_PORT: "@{CONTAINER_PORT}"
     secrets:
@@ -170,6 +171,7 @@ def stack_services_render(*, zone: Zone, run_as: str, node_label: str = NODE_LAB
         "NGINX": nginx,
         "WORKER": worker,
         "Q_PATH": json.dumps(path),
+        "Q_EXTENSION": json.dumps(zone.file_extension),
         "CONTAINER_PORT": str(NGINX_CONTAINER_PORT),
         "PUBLIC_PORT": str(int(zone.public_port)),
         "Q_CONSTRAINT": json.dumps(f"node.labels.{node_label} == {name}"),

@@ -2,7 +2,8 @@
 # Start the video access service of one zone: render docker/nginx/nginx.conf.template from
 # the environment (the same template `manage.py render_nginx_conf` fills), then run nginx.
 #
-#   ZONE, PATH_DST, LINK_SECRET (or LINK_SECRET_FILE, a Swarm secret) are required.
+#   ZONE, PATH_DST, VIDEO_EXTENSION (the zone's recording type, e.g. mp4: nothing else is
+#   served) and LINK_SECRET (or LINK_SECRET_FILE, a Swarm secret) are required.
 #   entrypoint.sh --render-only   prints the finished config instead of starting nginx.
 set -eu
 
@@ -15,6 +16,11 @@ fi
 : "${ZONE:?ZONE is not set}"
 : "${PATH_DST:?PATH_DST is not set}"
 : "${LINK_SECRET:?LINK_SECRET (or LINK_SECRET_FILE) is not set}"
+: "${VIDEO_EXTENSION:?VIDEO_EXTENSION is not set}"
+# It goes into a location regex: letters and digits only, as the zone form allows.
+case "$VIDEO_EXTENSION" in
+  *[!A-Za-z0-9]*|??????*) echo "VIDEO_EXTENSION must be 1-5 letters or digits, without the dot" >&2; exit 2 ;;
+esac
 # The secret goes inside a quoted nginx string: only characters that need no escaping.
 case "$LINK_SECRET" in
   *[!A-Za-z0-9_-]*) echo "LINK_SECRET has characters other than A-Z a-z 0-9 _ -" >&2; exit 2 ;;
@@ -23,7 +29,7 @@ if [ "${#LINK_SECRET}" -lt 16 ]; then
   echo "LINK_SECRET is shorter than 16 characters" >&2; exit 2
 fi
 
-export ZONE PATH_DST LINK_SECRET
+export ZONE PATH_DST LINK_SECRET VIDEO_EXTENSION
 export LISTEN_PORT="${LISTEN_PORT:-8080}"
 export SERVER_NAME="${SERVER_NAME:-_}"
 export ACCESS_LOG="${ACCESS_LOG:-/dev/stdout}"

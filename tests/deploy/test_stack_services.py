@@ -49,6 +49,7 @@ def test_printed_services_are_valid_compose_for_the_zone(zone, tmp_path):
     nginx, worker = doc["services"]["nginx_orel-2"], doc["services"]["rm_orel-2"]
     # The row's values, trailing slash dropped so the mount and the checks agree.
     assert nginx["environment"]["PATH_DST"] == "/srv/opvideo/orel-2"
+    assert nginx["environment"]["VIDEO_EXTENSION"] == "mp4"  # nothing else is served
     assert nginx["volumes"][0]["source"] == "/srv/opvideo/orel-2"
     assert nginx["ports"] == [
         {"target": 8080, "published": 8088, "protocol": "tcp", "mode": "host"}
@@ -113,7 +114,7 @@ def test_write_dash_filters_the_stack_file_from_stdin_to_stdout(zone):
 
 def test_the_example_site_in_the_stack_file_is_the_commands_output():
     # Nobody edited the example by hand: it is exactly what the command renders.
-    kursk = Zone(name="kursk", path_dst="/srv/opvideo/kursk", public_port=88)
+    kursk = Zone(name="kursk", path_dst="/srv/opvideo/kursk", file_extension="mp4", public_port=88)
     text = STACK_FILE.read_text()
     assert (
         stack_file_update(text=text, block=stack_services_render(zone=kursk, run_as="1001:1001"))
@@ -175,6 +176,7 @@ def test_link_secret_goes_to_the_zones_nginx_as_a_swarm_secret_file(zone, tmp_pa
         "NGINX_CONF": str(tmp_path / "nginx.conf"),
         "ZONE": "orel-2",
         "PATH_DST": "/srv/opvideo/orel-2",
+        "VIDEO_EXTENSION": stored.file_extension,
         "LINK_SECRET_FILE": str(secret_file),
         "LISTEN_PORT": "8080",
         "PID_FILE": str(tmp_path / "nginx.pid"),

@@ -1,5 +1,6 @@
 """A storage directory holding real MP4 recordings, plus the traps a video server must
-refuse: a file outside it, a symlink pointing out, a hidden file, a directory."""
+refuse: a file outside it, a symlink pointing out, a hidden file, a directory, and files of
+other types that a browser would run as active content."""
 
 import os
 import shutil
@@ -15,7 +16,17 @@ NAMES = [
     "通话录音 客户.mp4",  # CJK
     "Cafe\u0301 decomposed.mp4",  # NFD: a name is its bytes, never normalised
     "Caf\u00e9 decomposed.mp4",  # the same word precomposed (NFC): another file
+    "LOUD.MP4",  # the zone's type in capitals is still a recording
 ]
+
+# Not recordings: served, they would run script on the video origin. Each holds ACTIVE.
+NOT_VIDEO = {
+    "page.html": b"<html><script>alert('ACTIVE')</script></html>",
+    "sub/image.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>/*ACTIVE*/</script></svg>',
+    "notes.txt": b"ACTIVE text",
+    "plain.mp4.html": b"<script>ACTIVE</script>",
+    "plainmp4": b"ACTIVE without a dot",
+}
 
 
 @dataclass
@@ -47,6 +58,8 @@ def media_tree_make(*, sample: Path) -> MediaTree:
     secret.write_bytes(b"SECRET-OUTSIDE-PATH-DST" * 100)
     (path_dst / "link.mp4").symlink_to(secret)
     (path_dst / ".hidden.mp4").write_bytes(b"HIDDEN" * 100)
+    for name, content in NOT_VIDEO.items():
+        (path_dst / name).write_bytes(content)
     for root, dirs, files in os.walk(base):
         for d in dirs:
             os.chmod(Path(root) / d, 0o755)

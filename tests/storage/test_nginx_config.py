@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from storage.nginx import nginx_conf_render
+from storage.nginx import NginxConfigError, nginx_conf_render
 from storage.samples import sample_mp4_make
 from tests.factories import LINK_SECRET, unsaved_zone
 from tests.helpers import REPO, free_port, manage, subprocess_db_env
@@ -34,6 +34,7 @@ def entrypoint_env(tmp_path, **extra) -> dict[str, str]:
         "NGINX_CONF": str(tmp_path / "nginx.conf"),
         "ZONE": "kursk",
         "PATH_DST": "/srv/video",
+        "VIDEO_EXTENSION": "mp4",
         "LINK_SECRET": SECRET,
         "LISTEN_PORT": "88",
         "SERVER_NAME": "video.kursk.example.ru",
@@ -64,6 +65,7 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
     assert out == expected
     assert "${" not in out
     assert "$secure_link_expires$uri$arg_download " + SECRET in out
+    assert r"location ~* \.mp4$ {" in out
 
 
 @pytest.mark.parametrize(
@@ -73,6 +75,9 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
         ({"LINK_SECRET": 'bad"secret;with quotes'}, "LINK_SECRET has characters"),
         ({"LINK_SECRET": "short"}, "shorter than 16"),
         ({"PATH_DST": ""}, "PATH_DST"),
+        ({"VIDEO_EXTENSION": ""}, "VIDEO_EXTENSION"),
+        ({"VIDEO_EXTENSION": "mp4|html"}, "VIDEO_EXTENSION must be"),
+        ({"VIDEO_EXTENSION": "mpeg4x"}, "VIDEO_EXTENSION must be"),
     ],
 )
 def test_entrypoint_refuses_bad_settings(tmp_path, change, message):
@@ -133,6 +138,13 @@ def test_render_nginx_conf_command(tmp_path):
     assert "root /srv/video;" in out
     assert "listen 88;" in out
     assert f'$uri$arg_download {SECRET}";' in out
+
+
+@pytest.mark.parametrize("extension", ["", "mp4|html", "mp4$", "mpeg4x"])
+def test_render_refuses_an_extension_that_is_not_letters_and_digits(extension):
+    # The extension goes into a location regex: "mp4|html" would serve pages again.
+    with pytest.raises(NginxConfigError, match="extension"):
+        nginx_conf_render(zone=zone_row(file_extension=extension))
 
 
 @pytest.mark.django_db(transaction=True)

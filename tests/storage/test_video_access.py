@@ -16,7 +16,7 @@ from storage.links import link_token, video_link
 from storage.models import Video
 from storage.samples import sample_mp4_make
 from tests.factories import LINK_SECRET, unsaved_zone
-from tests.services.media import media_tree_make
+from tests.services.media import NOT_VIDEO, media_tree_make
 from tests.services.nginx import nginx_for_zone
 from zones.models import Zone
 
@@ -94,6 +94,13 @@ def signed(
     return urllib.parse.quote(uri, safe="/") + "?" + urllib.parse.urlencode(query)
 
 
+def header_values(response, name: str) -> set[str]:
+    """The values sent under ``name``. nginx's 416 repeats its `add_header ... always`
+    headers (its range filter runs the header filters twice); a repeated value means the
+    same to a browser, so values are compared as a set."""
+    return {v.strip() for v in (response.getheader(name) or "").split(",") if v.strip()}
+
+
 @dataclass
 class Case:
     name: str
@@ -131,6 +138,9 @@ CASES = [
     Case("precomposed (NFC)", signed("/Caf\u00e9 decomposed.mp4"), {200}, body_of="Caf\u00e9 decomposed.mp4"),
     Case("url metacharacters", signed("/a+b%c#d.mp4"), {200}, body_of="a+b%c#d.mp4"),
     Case("subdirectory", signed("/sub/inner.mp4"), {200}, body_of="sub/inner.mp4"),
+    Case("the zone's type in capitals", signed("/LOUD.MP4"), {200}, body_of="LOUD.MP4"),
+    *[Case(f"not a video {name}", signed("/" + name), {404}) for name in NOT_VIDEO],
+    Case("not a video, unsigned", "/page.html", {404}),
     Case("tampered token", signed("/plain.mp4").replace("md5=", "md5=A", 1), {403}),
     Case("token of another file", signed("/sub/inner.mp4").replace("/sub/inner.mp4", "/plain.mp4"), {403}),
     Case("expired", signed("/plain.mp4", expires=int(time.time()) - 60), {410}),
@@ -168,6 +178,10 @@ def test_access_case(case, target, media):
     assert b"SECRET-OUTSIDE-PATH-DST" not in body
     assert b"HIDDEN" not in body
     assert b"inner.mp4" not in body  # no listing
+    assert b"ACTIVE" not in body  # nothing but recordings is served
+    # Every answer: the browser keeps the type sent, and renders anything sandboxed.
+    assert header_values(response, "X-Content-Type-Options") == {"nosniff"}
+    assert header_values(response, "Content-Security-Policy") == {"sandbox"}
     if case.body_of:
         assert body == media.data(case.body_of)
         assert response.getheader("Content-Type") == "video/mp4"
