@@ -15,6 +15,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """For rows only the system writes (recordings, purge runs, the access audit): they are
     looked at in the admin, never added, edited or deleted there, superusers included."""
 
+    class Media:
+        css = {"all": ["storage/admin.css"]}
+
     def has_add_permission(self, request):
         return False
 

@@ -237,4 +237,4 @@ class IntegrityFinding(models.Model):
         ordering = ["-found_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.zone_name} {self.file_name}: {self.kind}"
+        return f"{self.zone_name} {self.file_name}: {self.get_kind_display()}"
