@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from celery import shared_task
 from django.conf import settings
@@ -18,6 +19,25 @@ from .models import PurgeRun
 from .retention import PurgeError, purge_zones, videos_purge_expired
 
 logger = logging.getLogger(__name__)
+
+
+def _zone_work(*, zone_id: int, task: str, run: Callable, expected: type[Exception]) -> dict | None:
+    """What both zone tasks do around their service: the zone read as it is now (gone or
+    disabled: skipped), another zone's work refused, and an ``expected`` error (the work
+    could not start, and says why) logged in one line, a traceback would add nothing."""
+    zone = purge_zones().filter(pk=zone_id).first()
+    if zone is None or not zone.enabled:
+        logger.info("%s of zone id %s skipped: the zone is gone or disabled", task, zone_id)
+        return None
+    refusal = _refused_for_another_zone(zone=zone, task=task)
+    if refusal is not None:
+        return refusal
+    try:
+        summary = run(zone)
+    except expected as exc:
+        logger.error("%s of zone %s did not run: %s", task, zone.name, exc)
+        return None
+    return summary.as_dict()
 
 
 def _refused_for_another_zone(*, zone: Zone, task: str) -> dict | None:
@@ -44,21 +64,14 @@ def purge_zone(zone_id: int) -> dict | None:
     The purge is idempotent, so a message delivered again after a worker was killed simply
     finishes the work.
     """
-    zone = purge_zones().filter(pk=zone_id).first()
-    if zone is None or not zone.enabled:
-        logger.info("purge of zone id %s skipped: the zone is gone or disabled", zone_id)
-        return None
-    refusal = _refused_for_another_zone(zone=zone, task="purge")
-    if refusal is not None:
-        return refusal
-    try:
-        summary = videos_purge_expired(zone=zone, trigger=PurgeRun.Trigger.SCHEDULE)
-    except PurgeError as exc:
-        # Already recorded (a failed PurgeRun) or harmless (another run holds the zone): a
-        # traceback would add nothing.
-        logger.error("purge of zone %s did not run: %s", zone.name, exc)
-        return None
-    return summary.as_dict()
+    # A PurgeError is already recorded (a failed PurgeRun) or harmless (another run holds
+    # the zone).
+    return _zone_work(
+        zone_id=zone_id,
+        task="purge",
+        run=lambda zone: videos_purge_expired(zone=zone, trigger=PurgeRun.Trigger.SCHEDULE),
+        expected=PurgeError,
+    )
 
 
 @shared_task(name=FIXITY_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -70,19 +83,12 @@ def verify_integrity_zone(zone_id: int) -> dict | None:
     this host, another check of the zone running) changes nothing and is only logged; the
     next run, a few minutes later, tries again.
     """
-    zone = purge_zones().filter(pk=zone_id).first()
-    if zone is None or not zone.enabled:
-        logger.info("integrity check of zone id %s skipped: the zone is gone or disabled", zone_id)
-        return None
-    refusal = _refused_for_another_zone(zone=zone, task="integrity check")
-    if refusal is not None:
-        return refusal
-    try:
-        summary = videos_verify_integrity(zone=zone, now=timezone.now())
-    except IntegrityCheckError as exc:
-        logger.error("integrity check of zone %s did not run: %s", zone.name, exc)
-        return None
-    return summary.as_dict()
+    return _zone_work(
+        zone_id=zone_id,
+        task="integrity check",
+        run=lambda zone: videos_verify_integrity(zone=zone, now=timezone.now()),
+        expected=IntegrityCheckError,
+    )
 
 
 ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME)
