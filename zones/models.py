@@ -143,6 +143,33 @@ class Zone(models.Model):
         db_column="FILE_NAME_PATTERN",
         help_text=_("Regular expression with named groups; empty means the standard one."),
     )
+    # Workstations never hold the web's FIELD_ENCRYPTION_KEYS: each zone has a Fernet key of
+    # its own (stored here under the web's keys, printed by ``manage.py zone_client_key``
+    # for that site's db.conf), and the ssh key is also kept sealed under it, in a column
+    # a workstation's database login can read only for its own zone.
+    client_key = EncryptedTextField(
+        _("workstation key"), default="", db_default="", blank=True, db_column="CLIENT_KEY"
+    )
+    client_ssh_key = models.TextField(
+        _("ssh private key sealed for workstations"),
+        default="",
+        db_default="",
+        blank=True,
+        db_column="CLIENT_RSA_KEY",
+    )
+    # The storage server's host public keys ("<type> <base64>" per line): workstations
+    # connect only to a server holding one of them (StrictHostKeyChecking=yes).
+    host_keys = models.TextField(
+        _("storage server host keys"),
+        default="",
+        db_default="",
+        blank=True,
+        db_column="HOST_KEYS",
+        help_text=_(
+            "Public host keys of the storage server, one per line; workstations refuse a "
+            "server that shows any other key."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), db_default=Now(), db_column="CREATED_AT")
 
     class Meta:
