@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "storage",
     "search",
     "client_agent",
+    "legacy",
 ]
 
 MIDDLEWARE = [
