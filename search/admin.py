@@ -166,7 +166,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         """The new key, once: taken out of the session as it is shown, so a reload, the
         back button or another tab finds only the token's description."""
         token = self.get_object(request, str(pk))
-        if token is None or not self.has_view_or_change_permission(request, token):
+        # Its issuer may see it even with only the permission to add tokens.
+        if token is None or not (
+            token.issued_by_id == request.user.pk
+            or self.has_view_or_change_permission(request, token)
+        ):
             raise PermissionDenied
         waiting = request.session.get(ISSUED_KEY_SESSION) or {}
         key = None
@@ -179,8 +183,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "title": _("New API token"),
             "token": token,
             "key": key,
-            "change_url": reverse(
-                "admin:search_apitoken_change", args=[token.pk], current_app=self.admin_site.name
+            "change_url": (
+                reverse(
+                    "admin:search_apitoken_change",
+                    args=[token.pk],
+                    current_app=self.admin_site.name,
+                )
+                if self.has_view_or_change_permission(request, token)
+                else None
             ),
         }
         response = TemplateResponse(request, "admin/search/apitoken/issued.html", context)
