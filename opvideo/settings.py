@@ -319,7 +319,11 @@ CELERY_BEAT_SCHEDULE = (
     else {}
 )
 # A purge sent without a queue (a shell, a script) still goes to its zone's worker.
-CELERY_TASK_ROUTES = ["storage.tasks.task_route"]
+# The directory sync sent by hand (`.delay()`) goes to the directory worker like beat's.
+CELERY_TASK_ROUTES = [
+    "storage.tasks.task_route",
+    {"search.directory_sync": {"queue": "directory"}},
+]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Log through LOGGING below, like the rest of the project.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

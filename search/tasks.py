@@ -1,5 +1,6 @@
 """Celery tasks of the search app: the hourly directory sync (beat's fixed entry in
-settings.CELERY_BEAT_SCHEDULE), run by the worker beside the web on queue ``directory``."""
+settings.CELERY_BEAT_SCHEDULE), run by the worker beside the web on queue ``directory`` (the
+entry and CELERY_TASK_ROUTES name it)."""
 
 from celery import shared_task
 
@@ -9,7 +10,7 @@ DIRECTORY_SYNC_TASK_NAME = "search.directory_sync"
 DIRECTORY_QUEUE = "directory"
 
 
-@shared_task(name=DIRECTORY_SYNC_TASK_NAME, queue=DIRECTORY_QUEUE, ignore_result=True)
+@shared_task(name=DIRECTORY_SYNC_TASK_NAME, ignore_result=True)
 def directory_sync() -> dict:
     """Fails (DirectoryUnavailable, SyncRefused) when it changed nothing: the worker logs it
     as a failed task with the reason, and the next hour tries again."""

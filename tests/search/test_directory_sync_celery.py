@@ -72,3 +72,11 @@ def test_beat_entry_sends_the_sync_to_the_directory_worker(directory, ad_server,
         ad_server.group_member("OPVideo Users", "operator1", member=True)
         broker.delete(DIRECTORY_QUEUE, f"_kombu.binding.{DIRECTORY_QUEUE}")
         broker.close()
+
+
+def test_the_sync_sent_by_hand_goes_to_the_directory_worker_too():
+    from opvideo.celery import app
+    from search.tasks import directory_sync
+
+    route = app.amqp.router.route({}, directory_sync.name, (), {}, directory_sync)
+    assert route["queue"].name == DIRECTORY_QUEUE
