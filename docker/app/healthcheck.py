@@ -8,7 +8,8 @@ gunicorn or celery), so the image's one HEALTHCHECK fits every service of the st
 - web: ``GET /healthz/`` on the local gunicorn must answer 200 (it also asks the database).
   It is sent with an allowed Host and ``X-Forwarded-Proto: https``, as the TLS proxy in
   front would, so host checking and the https redirect stay on in production.
-- worker: a Celery ping to this worker alone (node ``<OPVIDEO_ZONE>@<hostname>``) must be
+- worker: a Celery ping to this worker alone (node ``<OPVIDEO_ZONE>@<hostname>``, or
+  ``<OPVIDEO_WORKER_NODE>@<hostname>`` for the directory worker) must be
   answered: the worker is connected to the broker and its main loop is alive.
 - beat: nothing to ask; beat exits when it fails and Swarm starts it again.
 
@@ -71,7 +72,9 @@ def check_web() -> tuple[bool, str]:
 def check_worker() -> tuple[bool, str]:
     from celery import Celery
 
-    zone = os.environ.get("OPVIDEO_ZONE", "")
+    # A zone's worker is named after its zone; the directory worker (entrypoint role
+    # `directory`) after OPVIDEO_WORKER_NODE.
+    zone = os.environ.get("OPVIDEO_WORKER_NODE") or os.environ.get("OPVIDEO_ZONE", "")
     node = f"{zone}@{socket.gethostname()}"
     app = Celery(
         "opvideo-healthcheck", broker=_env_secret("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

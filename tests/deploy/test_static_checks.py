@@ -127,7 +127,7 @@ def swarm_names(stack: dict) -> set[str]:
 def test_stack_names_every_service_the_seed_names(stack):
     zones = zones_in(stack)
     assert zones, "no site in the stack"
-    expected = {"opvideo_web", "opvideo_beat", "opvideo_redis"}
+    expected = {"opvideo_web", "opvideo_beat", "opvideo_directory", "opvideo_redis"}
     for zone in zones:
         expected |= {f"opvideo_nginx_{zone}", f"opvideo_rm_{zone}"}
     assert swarm_names(stack) == expected
