@@ -81,6 +81,14 @@ def test_the_container_has_no_user_directive_unless_asked(tmp_path):
         check=True,
     ).stdout
     assert not re.search(r"^\s*user\s", out, re.MULTILINE)
+    assert out == nginx_conf_render(
+        zone=zone_row(),
+        access_log="/dev/stdout",
+        error_log="stderr",
+        pid_file=str(tmp_path / "nginx.pid"),
+        temp_dir=str(tmp_path / "temp"),
+        worker_user=None,
+    )
 
 
 def test_the_workers_run_with_the_storage_users_group_by_default():
