@@ -198,6 +198,7 @@ def test_link_secret_goes_to_the_zones_nginx_as_a_swarm_secret_file(zone, tmp_pa
         error_log="stderr",
         pid_file=str(tmp_path / "nginx.pid"),
         temp_dir=str(tmp_path / "temp"),
+        worker_user=None,  # the container runs as the storage user: no user directive
     )
     assert rendered.replace("server_name _;", "") == expected.replace(
         f"server_name {stored.public_address};", ""
