@@ -180,7 +180,7 @@ def test_secrets_come_from_swarm_secrets_only(stack):
     declared = stack["secrets"]
     assert all(s.get("external") is True for s in declared.values())
     plain = {"DJANGO_SECRET_KEY", "DATABASE_PASSWORD", "FIELD_ENCRYPTION_KEYS", "LINK_SECRET"}
-    plain |= {"LDAP_BIND_PASSWORD", "CELERY_BROKER_URL"}
+    plain |= {"LDAP_BIND_PASSWORD", "CELERY_BROKER_URL", "REDIS_PASSWORD"}
     used = set()
     for name, service in stack["services"].items():
         env = service.get("environment", {})
@@ -197,9 +197,10 @@ def test_secrets_come_from_swarm_secrets_only(stack):
     assert {"django_secret_key", "db_password", "field_encryption_keys"} <= _secret_targets(web)
     for zone in zones_in(stack):
         assert "link_secret" in _secret_targets(stack["services"][f"nginx_{zone}"])
-        # The storage hosts hold no key that decrypts the zones' ssh keys, nor the web's key.
+        # The storage hosts hold no key that decrypts the zones' ssh keys, nor the web's key:
+        # their own database password, and the broker's.
         worker = _secret_targets(stack["services"][f"rm_{zone}"])
-        assert worker == {"db_password"}
+        assert worker == {"db_password", "redis_password"}
 
 
 def test_images_are_the_pipelines_and_third_party_ones_pinned(stack):
