@@ -21,6 +21,9 @@ from tests.services.nginx import nginx_for_zone
 from zones.models import Zone
 
 SECRET = LINK_SECRET
+# The case table below is signed when the module is collected, at the start of the run: its
+# links must outlive the whole suite up to here (more than ten minutes on a busy machine).
+LIFETIME = 6 * 3600
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def signed(
     uri: str, *, expires: int | None = None, secret: str = SECRET, download: str = ""
 ) -> str:
     """The request path for ``uri`` (decoded) with a token for ``uri`` (and ``download``)."""
-    expires = expires if expires is not None else int(time.time()) + 600
+    expires = expires if expires is not None else int(time.time()) + LIFETIME
     token = link_token(uri=uri, expires=expires, secret=secret, download=download)
     query = {"md5": token, "expires": expires}
     if download:
@@ -125,7 +128,7 @@ TRAVERSAL_PATHS = [
 def traversal(raw: str) -> str:
     # Even a correctly signed traversal must be refused: sign what the path decodes to.
     decoded = urllib.parse.unquote(raw)
-    expires = int(time.time()) + 600
+    expires = int(time.time()) + LIFETIME
     token = link_token(uri=decoded, expires=expires, secret=SECRET)
     return f"{raw}?md5={token}&expires={expires}"
 
