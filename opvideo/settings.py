@@ -10,6 +10,7 @@ mounted as files), so no secret has to appear in a process environment listing.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -277,6 +278,17 @@ OPVIDEO_FIXITY_INTERVAL_MINUTES = env.int("OPVIDEO_FIXITY_INTERVAL_MINUTES", def
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
 # worker per zone's storage server, consuming only the queue zone.<ZONE>.
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# The stack's Redis requires a password (docker/redis/redis.sh), from REDIS_PASSWORD(_FILE).
+# It goes to Celery apart from the URL (broker_password): Celery takes CELERY_BROKER_URL from
+# the environment over this module, so a password put into the URL here would be lost.
+CELERY_BROKER_PASSWORD = env_secret("REDIS_PASSWORD", default="") or None
+if CELERY_BROKER_PASSWORD and urlsplit(CELERY_BROKER_URL).password is not None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL has a password of its own and REDIS_PASSWORD is set too: "
+        "give the password once, in REDIS_PASSWORD_FILE"
+    )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -14,7 +14,8 @@ gunicorn or celery), so the image's one HEALTHCHECK fits every service of the st
 - beat: nothing to ask; beat exits when it fails and Swarm starts it again.
 
 Exit status 0 is healthy, 1 unhealthy (what Docker expects); one line says why.
-Standard library and celery only, so a check costs no Django start.
+Standard library and celery only, so a check costs no Django start. Redis's password comes
+from REDIS_PASSWORD(_FILE), as in the settings.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def check_worker() -> tuple[bool, str]:
     app = Celery(
         "opvideo-healthcheck", broker=_env_secret("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     )
+    try:
+        # Apart from the URL, as the settings give it (Celery prefers the URL of the environment).
+        app.conf.broker_password = _env_secret("REDIS_PASSWORD", "") or None
+    except OSError as exc:
+        return False, f"worker {node}: cannot read the broker's password: {exc}"
     try:
         replies = app.control.ping(destination=[node], timeout=5)
     except Exception as exc:  # the broker itself is unreachable

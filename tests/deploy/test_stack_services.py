@@ -56,6 +56,13 @@ def test_printed_services_are_valid_compose_for_the_zone(zone, tmp_path):
     ]
     assert nginx["user"] == worker["user"] == "1001:1002"
     assert worker["environment"]["OPVIDEO_ZONE"] == "orel-2"
+    # The worker reaches Redis (on the internal network only) with the broker's password;
+    # nginx gets neither.
+    assert worker["environment"]["REDIS_PASSWORD_FILE"] == "/run/secrets/redis_password"
+    assert {s["source"] for s in worker["secrets"]} == {"db_password_rm", "redis_password"}
+    assert worker["networks"] == ["opvideo", "broker"]
+    assert {s["source"] for s in nginx["secrets"]} == {"link_secret_orel-2"}
+    assert "networks" not in nginx
     assert doc["secrets"] == {
         "link_secret_orel-2": {"external": True, "name": "opvideo_link_secret_orel-2"}
     }
