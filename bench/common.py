@@ -214,13 +214,15 @@ def zone_fresh(env: dict[str, str], **fields: object) -> int:
     """
     code = (
         "import json\n"
-        "from client_agent.models import Workstation\n"
+        "from client_agent.models import ClientDatabaseLogin, Workstation\n"
         "from storage.models import Video\n"
         "from zones.models import Zone\n"
         "from zones.services import zone_create\n"
         f"fields = json.loads({json.dumps(json.dumps(fields))})\n"
         "Video.objects.filter(zone__name=fields['name']).delete()\n"
         "Workstation.objects.filter(zone__name=fields['name']).delete()\n"
+        # A login listed for the zone (bench/transfer.py lists its own) protects it.
+        "ClientDatabaseLogin.objects.filter(zone__name=fields['name']).delete()\n"
         # Not decrypted: the row may hold secrets of another checkout's key (var/).
         "Zone.objects.filter(name=fields['name']).only('pk', 'name').delete()\n"
         "print(zone_create(**fields).pk)\n"

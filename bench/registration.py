@@ -81,7 +81,6 @@ def client_configure(work: Path, *, password: str) -> None:
     config = work / "db.conf"
     values = {
         "DATABASE_URL": f"mysql://{CLIENT_USER}:{password}@127.0.0.1:3306/{DATABASE}",
-        "FIELD_ENCRYPTION_KEYS": bench_env(DATABASE)["FIELD_ENCRYPTION_KEYS"],
         "OPVIDEO_ZONE": ZONE,
         "OPVIDEO_WORKSTATION": WORKSTATION,
         "OPVIDEO_RECHECK_SECONDS": "0",
@@ -112,7 +111,7 @@ def client_user(*, password: str | None) -> None:
     cur.execute(f"DROP USER IF EXISTS {spec}")
     if password is not None:
         cur.execute(f"CREATE USER {spec} IDENTIFIED BY '{password}'")
-        for statement in client_grants(database=DATABASE, account=spec):
+        for statement in client_grants(zone=ZONE, database=DATABASE, account=spec):
             cur.execute(statement)
     conn.close()
 

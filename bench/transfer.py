@@ -205,6 +205,18 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
     )
     zone = Zone.objects.get(name=ZONE)
     server.install(zone=zone)
+    # The cycle runs in-process as this database login: list it as the zone's client login
+    # and give it the zone's key, as a workstation's login and db.conf are.
+    from django.conf import settings
+    from django.db import connection
+
+    from client_agent.models import ClientDatabaseLogin
+    from client_agent.selectors import zone_ssh_key
+
+    ClientDatabaseLogin.objects.update_or_create(
+        user=connection.settings_dict["USER"], defaults={"zone": zone}
+    )
+    settings.OPVIDEO_ZONE_KEY = zone.client_key
     key = anchor_key(work, server.authorized_keys)
     config = AgentConfig(
         workstation=WORKSTATION,
@@ -259,7 +271,7 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
     )
     sent = sum(p.stat().st_size for p in paths)
     os.sync()
-    with StorageLink(zone=zone, config=config) as link:
+    with StorageLink(zone=zone, private_key=zone_ssh_key(zone=zone), config=config) as link:
         started = time.perf_counter()
         sent_result = link.send(names=[p.name for p in paths])
         send_seconds = time.perf_counter() - started

@@ -1,11 +1,12 @@
 """The client's configuration: the one file a workstation has, and what is read from it.
 
 A workstation is configured by ``/etc/opvideo/db.conf`` alone (the path can be changed with
-the ``OPVIDEO_CLIENT_CONFIG`` environment variable): database URL, field-encryption keys and
-optional tuning, the same on every workstation of every site. The zone, its storage server,
-key and directories all come from the database. The file is read directly rather than
-through the process environment, so the database password and the encryption keys never
-sit in the environment that the ssh and rsync children inherit.
+the ``OPVIDEO_CLIENT_CONFIG`` environment variable): its zone's database login and client
+key (the same on every workstation of a site, different between sites) and optional
+tuning. The zone's storage server, sealed ssh key and directories come from the database.
+The file is read directly rather than through the process environment, so the database
+password and the zone's key never sit in the environment that the ssh and rsync children
+inherit.
 
 The format is ``NAME=value`` per line, ``#`` comments, optional ``export`` and quotes, so it
 can also be sourced by a shell. ``client_agent/deploy/db.conf.example`` lists every name.

@@ -3,8 +3,10 @@ failure turned into a line an admin can act on rather than a traceback.
 
 ``status`` answers "what is this workstation doing": its zone and the zone's settings as the
 client reads them, what is waiting, which names it cannot read, the last success and error.
-``check`` answers "can it work": configuration, database, zone, key, PATH_SRC, the tools,
-and an ssh login to the storage server with the zone's key.
+``check`` answers "can it work": configuration, database, zone, the zone's client key
+(``OPVIDEO_ZONE_KEY``: missing, malformed, not this zone's, this login not the zone's, the
+zone not sealed yet, each with the admin command that puts it right), the ssh key, PATH_SRC,
+the tools, and an ssh login to the storage server with the zone's key.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
+from zones import ssh_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
-from zones.fields import FieldDecryptionError
 from zones.models import Zone
-from zones.selectors import zone_key
 
 from .conf import AgentConfig
-from .selectors import agent_state_read, recordings_scan, zone_for_client
+from .selectors import (
+    ZoneKeyError,
+    agent_state_read,
+    recordings_scan,
+    zone_for_client,
+    zone_ssh_key,
+)
 from .transfer import StorageLink
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -181,7 +188,9 @@ def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> Che
         report.add(OK, "zone", f"{name} ({_zone_source(config)})")
         zone = zone_for_client(name=name)
         report.add(OK if zone.enabled else FAIL, "zone row", _zone_settings(zone))
-        key = zone_key(zone=zone)
+        private_key = zone_ssh_key(zone=zone)
+        report.add(OK, "zone key", f"OPVIDEO_ZONE_KEY opens zone {name}'s ssh key")
+        key = ssh_keys.key_load(private_key=private_key)
         report.add(OK, "ssh key", f"{key.algorithm} {key.fingerprint}")
     except ZoneNotDetected as exc:
         report.add(FAIL, "zone", str(exc))
@@ -189,14 +198,22 @@ def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> Che
     except Zone.DoesNotExist:
         report.add(FAIL, "zone row", f"CONFIG has no row for zone {name}")
         return report
-    except (FieldDecryptionError, ValidationError) as exc:
-        report.add(FAIL, "ssh key", str(exc))
+    except ZoneKeyError as exc:
+        report.add(FAIL, "zone key", str(exc))
+        return report
+    except ValidationError as exc:
+        report.add(
+            FAIL,
+            "ssh key",
+            f"zone {name}'s ssh key is not usable ({' '.join(exc.messages)}); generate or "
+            "paste a new one in the admin",
+        )
         return report
     finally:
         connections.close_all()
     _check_path_src(report, Path(zone.path_src))
     _check_tools(report)
-    with StorageLink(zone=zone, config=config, for_check=True) as link:
+    with StorageLink(zone=zone, private_key=private_key, config=config, for_check=True) as link:
         accepted, detail = link.probe()
     if accepted and "does not look confined" in detail:
         report.add(WARN, "storage", detail)
@@ -213,7 +230,7 @@ def _check_config_file(report: CheckReport) -> None:
             WARN,
             "configuration",
             f"{path} is readable by others (mode {mode:04o}); it holds the database password "
-            "and the encryption keys: chmod 600",
+            "and the zone's key: chmod 600",
         )
     else:
         report.add(OK, "configuration", f"{path} (mode {mode:04o})")

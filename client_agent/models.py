@@ -75,18 +75,32 @@ class Workstation(models.Model):
 
 
 class ClientDatabaseLogin(models.Model):
-    """A database user name the workstation clients log in with.
+    """A database user name the workstation clients log in with, and the zone it serves.
 
-    VIDEO's trigger (migration ``0004_client_row_checks``) checks every row inserted under
-    one of these names, because that login is shared by every workstation of every site and
-    a workstation is not trusted to describe its recordings honestly. ``manage.py
-    client_grants`` prints the INSERT that registers a name, beside its GRANTs; the client's
-    own user is granted nothing on this table.
+    VIDEO's trigger (migrations ``0004_client_row_checks``, ``0007_client_zone_checks``)
+    checks every row inserted under one of these names, because a workstation is not trusted
+    to describe its recordings honestly; a login with a zone may moreover write only that
+    zone's VIDEO and WORKSTATION rows, and the view CLIENT_ZONE_KEY (``ClientZoneKey``) shows
+    it only that zone's sealed ssh key. ``manage.py client_grants --zone Z`` prints the
+    INSERT that registers a name, beside its GRANTs; the client's own user is granted
+    nothing on this table.
     """
 
     # Byte-exact, as MariaDB compares user names; the host part is left out on purpose, so
     # every 'name'@'<host>' account of that name is checked.
     user = BinaryCharField(_("database user"), max_length=128, primary_key=True, db_column="USER")
+    # NULL: a login shared by every zone, from before per-zone logins; it is still checked,
+    # but sees no zone's key. PROTECT: deleting the zone must not silently turn its logins
+    # into unlisted ones, which nothing checks.
+    zone = models.ForeignKey(
+        Zone,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_column="ZONE_ID",
+        related_name="client_logins",
+        verbose_name=_("zone"),
+    )
 
     class Meta:
         db_table = "CLIENT_LOGIN"
@@ -95,3 +109,34 @@ class ClientDatabaseLogin(models.Model):
 
     def __str__(self) -> str:
         return self.user
+
+
+class ClientZoneKey(models.Model):
+    """The view CLIENT_ZONE_KEY: the sealed ssh key of the zone the session's login serves.
+
+    Created by migration ``0006_client_zone_key_view``, not by Django (``managed = False``). On
+    MariaDB it is a ``SQL SECURITY DEFINER`` view joining CONFIG with CLIENT_LOGIN on the
+    session's own user name (``USER()``, which inside the view is still the login, not the
+    definer), so a workstation's login, granted SELECT on the view and not on the key columns
+    of CONFIG, reads exactly one row: its own zone's. The value is the zone's ssh key
+    encrypted under the zone's client key (``Zone.client_key``), which only that zone's
+    workstations hold (``OPVIDEO_ZONE_KEY`` in db.conf).
+    """
+
+    zone = models.OneToOneField(
+        Zone,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_column="ZONE_ID",
+        related_name="+",
+        db_constraint=False,
+    )
+    sealed_key = models.TextField(db_column="CLIENT_RSA_KEY")
+
+    class Meta:
+        managed = False
+        db_table = "CLIENT_ZONE_KEY"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.zone_id)

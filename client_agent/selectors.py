@@ -13,18 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from django.conf import settings
+from django.db import DatabaseError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from storage.hashing import fd_hash
 from storage.registration import recording_problem
+from zones import client_keys
 from zones.file_names import file_name_ids, file_name_pattern_compile
 from zones.models import Zone
 
-from .models import Workstation
+from .models import ClientZoneKey, Workstation
 
 # The CONFIG columns the client reads; its database user may SELECT only these
-# (client_agent/deploy/grants.sql). The link secret and the video server's address stay out.
+# (client_agent.grants). No key column: not the ssh key (the client reads its own zone's
+# sealed copy through the view CLIENT_ZONE_KEY), not the link secret, not the zone's client
+# key; nor the video server's address.
 CLIENT_ZONE_FIELDS = (
     "id",
     "name",
@@ -32,7 +37,6 @@ CLIENT_ZONE_FIELDS = (
     "server",
     "ssh_user",
     "ssh_port",
-    "ssh_private_key",
     "speed_kbps",
     "path_src",
     "path_dst",
@@ -53,6 +57,101 @@ _TEMPORARY_SUFFIXES = ("~", ".tmp", ".part", ".partial")
 def zone_for_client(*, name: str) -> Zone:
     """The zone's row with only the columns the client may read (Zone.DoesNotExist if none)."""
     return Zone.objects.only(*CLIENT_ZONE_FIELDS).get(name=name)
+
+
+class ZoneKeyError(Exception):
+    """The zone's ssh key cannot be had; the message names the key and what to do.
+
+    ``kind``: ``missing`` (no OPVIDEO_ZONE_KEY), ``malformed`` (not a key at all),
+    ``unregistered`` (this database login is not the zone's), ``unsealed`` (the zone has no
+    sealed key yet), ``mismatch`` (the key is not this zone's).
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# ER_TABLEACCESS_DENIED_ERROR, ER_NO_SUCH_TABLE: the login predates per-zone logins, or the
+# database predates the view.
+_VIEW_DENIED, _VIEW_MISSING = 1142, 1146
+
+
+def zone_ssh_key(*, zone: Zone, zone_key: str | None = None) -> str:
+    """The zone's ssh private key: its copy sealed under the zone's client key, read through
+    the view CLIENT_ZONE_KEY (only the zone this database login is listed for) and opened
+    with ``zone_key`` (default: OPVIDEO_ZONE_KEY from db.conf).
+
+    Raises ``ZoneKeyError`` saying which key is missing or wrong, and the admin command
+    that puts it right; a database that cannot be reached raises DatabaseError.
+    """
+    if zone_key is None:
+        zone_key = getattr(settings, "OPVIDEO_ZONE_KEY", "")
+    zone_key = zone_key.strip()
+    issue = f"manage.py zone_client_key --zone {zone.name}"
+    grants = f"manage.py client_grants --zone {zone.name}"
+    config_file = getattr(settings, "CONFIG_FILE", "db.conf")
+    if not zone_key:
+        raise ZoneKeyError(
+            "missing",
+            f"OPVIDEO_ZONE_KEY is not set in {config_file}: it must hold zone {zone.name}'s "
+            f"client key, which an admin prints with `{issue}`",
+        )
+    try:
+        client_keys.client_key_check(zone_key)
+    except client_keys.NotAClientKey as exc:
+        raise ZoneKeyError(
+            "malformed",
+            f"OPVIDEO_ZONE_KEY in {config_file} is {exc}; copy it again from `{issue}`",
+        ) from exc
+    user = settings.DATABASES["default"].get("USER") or "?"
+    try:
+        sealed = list(ClientZoneKey.objects.values_list("zone_id", "sealed_key"))
+    except DatabaseError as exc:
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+        if code == _VIEW_MISSING:
+            raise ZoneKeyError(
+                "unregistered",
+                "the database has no view CLIENT_ZONE_KEY: the web service's migrations have "
+                'not been run yet (README, "Per-zone keys")',
+            ) from exc
+        if code == _VIEW_DENIED:
+            raise ZoneKeyError(
+                "unregistered",
+                f"the database login {user} may not read CLIENT_ZONE_KEY, so it is not a "
+                f"login of zone {zone.name}: a database admin runs the statements of "
+                f"`{grants}` and db.conf uses that user",
+            ) from exc
+        raise
+    own = [value for zone_id, value in sealed if zone_id == zone.pk]
+    if not own:
+        others = sorted(
+            Zone.objects.filter(pk__in=[zone_id for zone_id, _v in sealed]).values_list(
+                "name", flat=True
+            )
+        )
+        where = f"zone {', '.join(others)}, not {zone.name}" if others else "no zone"
+        raise ZoneKeyError(
+            "unregistered",
+            f"the database login {user} is registered for {where}: a database admin runs "
+            f"the statements of `{grants}` and db.conf uses that user (or this workstation "
+            "is not in the zone it thinks)",
+        )
+    if not own[0]:
+        raise ZoneKeyError(
+            "unsealed",
+            f"zone {zone.name} has no sealed ssh key yet: an admin runs `{issue}` (it gives "
+            "the zone its client key and seals the ssh key) and puts the printed key into "
+            "OPVIDEO_ZONE_KEY",
+        )
+    try:
+        return client_keys.unseal(client_key=zone_key, sealed=own[0])
+    except client_keys.SealDoesNotOpen as exc:
+        raise ZoneKeyError(
+            "mismatch",
+            f"OPVIDEO_ZONE_KEY in {config_file} does not fit zone {zone.name} (another "
+            f"zone's key, or one replaced since): put the key `{issue}` prints into it",
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,6 @@ from django.utils import timezone
 
 from zones import ssh_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
-from zones.fields import FieldDecryptionError
 from zones.models import Zone
 
 from . import __version__, stages
@@ -47,10 +46,12 @@ from .selectors import (
     LocalRecording,
     ScanKey,
     Unparseable,
+    ZoneKeyError,
     agent_state_read,
     recordings_recheck,
     recordings_scan,
     zone_for_client,
+    zone_ssh_key,
 )
 from .transfer import StorageLink
 
@@ -118,9 +119,10 @@ def cycle_run(
     failure the next cycle can get past: those are in the report's ``errors``."""
     report = CycleReport(workstation=config.workstation, started_at=timezone.now())
     try:
-        zone = _zone_load(config=config, report=report, resolver=resolver)
-        if zone is not None:
-            _deliver(zone=zone, config=config, report=report, sleep=sleep)
+        loaded = _zone_load(config=config, report=report, resolver=resolver)
+        if loaded is not None:
+            zone, private_key = loaded
+            _deliver(zone=zone, private_key=private_key, config=config, report=report, sleep=sleep)
     except Exception as exc:
         # A bug or something unforeseen (a full disk, a permission): the files are where
         # they were; record it like any failure so the heartbeat shows it.
@@ -136,7 +138,9 @@ def cycle_run(
 
 def _zone_load(
     *, config: AgentConfig, report: CycleReport, resolver: Resolver | None
-) -> Zone | None:
+) -> tuple[Zone, str] | None:
+    """The zone's row and its ssh private key (unsealed with OPVIDEO_ZONE_KEY), or None
+    with the reason in the report."""
     try:
         report.zone_name = zone_detect(
             host=config.zone_host, override=config.zone_override, resolver=resolver
@@ -146,8 +150,12 @@ def _zone_load(
         return None
     try:
         zone = zone_for_client(name=report.zone_name)
-        # Decrypt and parse the key now, while the failure can still be named precisely.
-        ssh_keys.key_load(private_key=zone.ssh_private_key)
+        # Unseal and parse the key now, while the failure can still be named precisely.
+        private_key = zone_ssh_key(zone=zone)
+        ssh_keys.key_load(private_key=private_key)
+    except ZoneKeyError as exc:
+        report.fail(f"zone {report.zone_name}: {exc}; recordings stay here")
+        return None
     except ValidationError as exc:
         report.fail(
             f"zone {report.zone_name}: the ssh key in CONFIG is not usable "
@@ -160,9 +168,6 @@ def _zone_load(
             "OPVIDEO_ZONE in db.conf); recordings stay here, retrying next cycle"
         )
         return None
-    except FieldDecryptionError as exc:
-        report.fail(f"zone {report.zone_name}: {exc} (check FIELD_ENCRYPTION_KEYS in db.conf)")
-        return None
     except DatabaseError as exc:
         report.fail(f"database unreachable while reading zone {report.zone_name}: {exc}")
         return None
@@ -172,7 +177,7 @@ def _zone_load(
     if not zone.enabled:
         report.fail(f"zone {zone.name} is disabled in CONFIG; recordings stay here until enabled")
         return None
-    return zone
+    return zone, private_key
 
 
 # The most finished recordings one round of a cycle holds in memory. A backlog larger than
@@ -182,11 +187,23 @@ SCAN_ROUND = 20_000
 
 
 def _deliver(
-    *, zone: Zone, config: AgentConfig, report: CycleReport, sleep: Callable[[float], None]
+    *,
+    zone: Zone,
+    private_key: str,
+    config: AgentConfig,
+    report: CycleReport,
+    sleep: Callable[[float], None],
 ) -> None:
     after: ScanKey | None = None
     while True:
-        outcome = _deliver_round(zone=zone, config=config, report=report, sleep=sleep, after=after)
+        outcome = _deliver_round(
+            zone=zone,
+            private_key=private_key,
+            config=config,
+            report=report,
+            sleep=sleep,
+            after=after,
+        )
         if outcome is None:
             return
         taken, settled, after = outcome
@@ -201,6 +218,7 @@ def _deliver(
 def _deliver_round(
     *,
     zone: Zone,
+    private_key: str,
     config: AgentConfig,
     report: CycleReport,
     sleep: Callable[[float], None],
@@ -253,7 +271,7 @@ def _deliver_round(
         return 0, 0, next_after
     log.info("%d finished recording(s) to send to %s", len(ready), zone.server)
     settled = 0
-    with StorageLink(zone=zone, config=config, sleep=sleep) as link:
+    with StorageLink(zone=zone, private_key=private_key, config=config, sleep=sleep) as link:
         for start in range(0, len(ready), max(1, config.batch_files)):
             chunk = ready[start : start + config.batch_files]
             outcome = batch_deliver(

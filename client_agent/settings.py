@@ -4,7 +4,8 @@ Only what the client needs: the ``zones`` and ``storage`` models it reads and wr
 heartbeat model, one database connection that is opened for each step and closed after it.
 No admin, no sessions, no web. Every value comes from ``/etc/opvideo/db.conf`` (see
 ``client_agent.conf``; ``client_agent/deploy/db.conf.example`` documents each name) through
-one django-environ ``env`` reading that file, and nothing in it differs between sites.
+one django-environ ``env`` reading that file; only the zone's database login and key
+(``OPVIDEO_ZONE_KEY``) differ between sites.
 """
 
 import secrets
@@ -19,6 +20,16 @@ CONFIG_FILE = config_file_path()
 env = environ.Env()
 # The file, not os.environ: see client_agent.conf for why.
 env.ENVIRON = config_file_read(path=CONFIG_FILE)
+
+# The web's FIELD_ENCRYPTION_KEYS open every zone's secrets; a workstation that held them
+# would hold every zone's ssh key and link secret. A db.conf that still names them (the
+# client before per-zone keys needed them) is refused, so the line does not linger.
+if "FIELD_ENCRYPTION_KEYS" in env.ENVIRON:
+    raise ImproperlyConfigured(
+        f"{CONFIG_FILE} holds FIELD_ENCRYPTION_KEYS: remove that line. Workstations must never "
+        "hold the web's keys; the client needs only its zone's key, OPVIDEO_ZONE_KEY "
+        "(manage.py zone_client_key --zone <zone>)"
+    )
 
 # Nothing in the client signs anything; Django only insists that the setting exists.
 SECRET_KEY = secrets.token_urlsafe(50)
@@ -53,11 +64,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 # Thousands of workstations: never keep a connection open between steps.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# Comma-separated Fernet keys, the same list as the web service's (CONFIG.RSA_KEY is
-# encrypted with them).
-FIELD_ENCRYPTION_KEYS = [
-    k.strip() for k in env.str("FIELD_ENCRYPTION_KEYS", default="").split(",") if k.strip()
-]
+# --- Keys: this zone's only ----------------------------------------------------------------
+# Nothing the client reads is encrypted under them: an attempt fails at once, saying so.
+FIELD_ENCRYPTION_KEYS: list[str] = []
+# The zone's client key: it opens this zone's ssh key (read sealed, through the view
+# CLIENT_ZONE_KEY) and nothing else.
+OPVIDEO_ZONE_KEY = env.str("OPVIDEO_ZONE_KEY", default="")
 
 # Recording dates are the files' modification dates in this time zone (the web's TIME_ZONE).
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")

@@ -212,11 +212,15 @@ class StorageLink:
         self,
         *,
         zone: Zone,
+        private_key: str,
         config: AgentConfig,
         sleep: Callable[[float], None] = time.sleep,
         for_check: bool = False,
     ) -> None:
         self.zone = zone
+        # The zone's key as the client unsealed it (selectors.zone_ssh_key): the row it
+        # reads carries no key column.
+        self.private_key = private_key
         self.config = config
         self.sleep = sleep
         # A cycle holds the instance lock, so no other cycle's key can be in the directory.
@@ -228,7 +232,7 @@ class StorageLink:
     def __enter__(self) -> StorageLink:
         # Parse before writing: the one format ssh reads, whatever an old row holds (CRLF, no
         # final newline, PEM), and a refusal that says what is wrong with the key.
-        key_text = ssh_keys.key_load(private_key=self.zone.ssh_private_key).private_openssh
+        key_text = ssh_keys.key_load(private_key=self.private_key).private_openssh
         if not self.for_check:
             key_dirs_clean(key_dir=self.config.key_dir)
         self.config.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Reads about zones: what may be shown or handed out about a zone's ssh key.
 
 Nothing here returns the private key; the one consumer that needs it (the workstation
-daemon) reads the model field itself.
+client) reads its own zone's sealed copy (``client_agent.zone_keys``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .models import Zone
 
 # Columns a list page never needs; deferring them also keeps a list readable when
 # FIELD_ENCRYPTION_KEYS is wrong, so an admin can still see and fix the zones.
-SECRET_COLUMNS = ("ssh_private_key", "link_secret")
+SECRET_COLUMNS = ("ssh_private_key", "link_secret", "client_key", "client_ssh_key")
 
 
 def zone_list(*, enabled: bool | None = None) -> QuerySet[Zone]:
@@ -53,11 +53,11 @@ def _zones_held(*, ids: Iterable[int] = ()) -> tuple[dict[int, Zone], list[str]]
     global _zones
     expires, by_id, names = _zones
     if time.monotonic() >= expires or not set(ids) <= by_id.keys():
-        # Both secrets deferred: the ssh key is never needed here, and the link secrets
+        # The secrets deferred: the keys are never needed here, and the link secrets
         # are read (zones_by_id) only when links are signed. Decrypting nothing up front
         # keeps the page usable, its zone picker included, when FIELD_ENCRYPTION_KEYS is
         # wrong; only signing then fails.
-        by_id = {zone.pk: zone for zone in Zone.objects.defer("ssh_private_key", "link_secret")}
+        by_id = {zone.pk: zone for zone in Zone.objects.defer(*SECRET_COLUMNS)}
         names = sorted(zone.name for zone in by_id.values())
         # One assignment: threads of a worker see the old or the new triple, never a mix.
         _zones = (time.monotonic() + ZONES_CACHE_SECONDS, by_id, names)

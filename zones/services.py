@@ -1,8 +1,13 @@
-"""Writes to the CONFIG table: zones, their ssh keys and link secrets, and key rotation.
+"""Writes to the CONFIG table: zones, their ssh keys, client keys and link secrets, and key
+rotation.
 
 Every entry point (admin, management commands, tests) goes through these functions, so the
-rules live in one place: a zone always has a usable private key and a random link secret,
-a pasted key is checked before it is stored, and nothing is half-written.
+rules live in one place: a zone always has a usable private key, a random link secret and a
+client key with the ssh key sealed under it (``zones.client_keys``), a pasted key is checked
+before it is stored, and nothing is half-written.
+
+Zones from before client keys existed get theirs lazily: from ``manage.py zone_client_key``,
+from ``manage.py rotate_field_keys`` (every zone at once) or when their ssh key changes.
 """
 
 from __future__ import annotations
@@ -21,12 +26,19 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from . import ssh_keys
-from .fields import EncryptedTextField, encrypt_value, field_fernet, is_legacy_plaintext
+from . import client_keys, ssh_keys
+from .fields import (
+    EncryptedTextField,
+    FieldDecryptionError,
+    encrypt_value,
+    field_fernet,
+    is_legacy_plaintext,
+)
 from .models import Zone
 
-# Set only through the dedicated arguments/services below, never as a plain field value.
-SECRET_FIELDS = frozenset({"ssh_private_key", "link_secret"})
+# Set only through the dedicated arguments/services below, never as a plain field value;
+# and never granted to a workstation's database login (client_agent.grants).
+SECRET_FIELDS = frozenset({"ssh_private_key", "link_secret", "client_key", "client_ssh_key"})
 
 
 class KeyAction(TextChoices):
@@ -44,7 +56,8 @@ def link_secret_generate() -> str:
 def zone_create(
     *, key_type: ssh_keys.KeyType = "ed25519", private_key: str | None = None, **fields: Any
 ) -> Zone:
-    """Create a zone with a working ssh key and a random link secret.
+    """Create a zone with a working ssh key, a random link secret, and a client key with
+    the ssh key sealed under it.
 
     A key is generated unless one is pasted (an existing storage server may already trust
     it). Generation happens before the transaction opens: an RSA 4096 key takes a moment
@@ -52,7 +65,14 @@ def zone_create(
     """
     _refuse_secret_fields(fields)
     key_text = _pasted_key(private_key) if private_key else ssh_keys.key_generate(key_type=key_type)
-    zone = Zone(**fields, ssh_private_key=key_text, link_secret=link_secret_generate())
+    client_key = client_keys.client_key_generate()
+    zone = Zone(
+        **fields,
+        ssh_private_key=key_text,
+        link_secret=link_secret_generate(),
+        client_key=client_key,
+        client_ssh_key=client_keys.seal(client_key=client_key, private_key=key_text),
+    )
     with transaction.atomic():
         zone.full_clean()
         _save(zone=zone, force_insert=True)
@@ -67,11 +87,13 @@ def zone_update(
     private_key: str | None = None,
     **fields: Any,
 ) -> Zone:
-    """Change a zone's settings and, if asked, its ssh key.
+    """Change a zone's settings and, if asked, its ssh key (sealed anew for the
+    workstations under the zone's client key, which stays the same).
 
-    Only the named fields (and the key, when it changes) are written, so a zone loaded with
-    its secrets deferred can be edited even when its stored key cannot be decrypted, for
-    example to replace a key whose encryption key was lost.
+    Only the named fields (and the keys, when they change) are written, so a zone loaded
+    with its secrets deferred can be edited even when its stored key cannot be decrypted, for
+    example to replace a key whose encryption key was lost. A client key lost that way is
+    replaced too, and the zone's workstations then need the new one (``zone_client_key``).
     """
     _refuse_secret_fields(fields)
     key_action = KeyAction(key_action)
@@ -90,6 +112,8 @@ def zone_update(
     elif key_action in (KeyAction.ED25519, KeyAction.RSA):
         zone.ssh_private_key = ssh_keys.key_generate(key_type=str(key_action))
         update_fields.append("ssh_private_key")
+    if "ssh_private_key" in update_fields:
+        update_fields += _client_seal(zone=zone)
     if not update_fields:
         return zone
     with transaction.atomic():
@@ -97,6 +121,83 @@ def zone_update(
         _save(zone=zone, update_fields=update_fields)
         _purge_schedule_sync(zone=zone)
     return zone
+
+
+@dataclass(frozen=True)
+class ClientKeyIssued:
+    key: str
+    created: bool  # the zone had none, or a new one was asked for: workstations need it
+    resealed: bool  # the sealed ssh key was (re)written
+
+
+def zone_client_key(*, zone: Zone, renew: bool = False) -> ClientKeyIssued:
+    """The zone's client key for its workstations' db.conf, created (and the ssh key sealed
+    under it) if the zone has none yet; with ``renew`` a new one, after which every
+    workstation of the zone needs the new value before it can send anything.
+
+    Also reseals when the sealed copy does not match the current ssh key (a key changed by
+    a path that did not seal, e.g. written by hand into RSA_KEY).
+    """
+    with transaction.atomic():
+        locked = Zone.objects.select_for_update().get(pk=zone.pk)
+        state = _client_seal_ensure(zone=locked, renew=renew)
+        if state.fields:
+            locked.save(update_fields=state.fields)
+    return ClientKeyIssued(
+        key=locked.client_key,
+        created="client_key" in state.fields,
+        resealed="client_ssh_key" in state.fields,
+    )
+
+
+@dataclass
+class ClientKeySummary:
+    dry_run: bool
+    created: int = 0  # zones that had no client key
+    resealed: int = 0  # zones whose sealed ssh key was missing or stale
+    current: int = 0  # zones already in order
+    without_ssh_key: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.resealed
+
+    def lines(self) -> list[str]:
+        verb = "would be" if self.dry_run else "were"
+        out = [
+            f"client keys: {self.created} zone(s) without one {verb} given one, "
+            f"{self.resealed} sealed ssh key(s) {verb} renewed, {self.current} already current"
+        ]
+        if self.without_ssh_key:
+            out.append(
+                "zones without an ssh key (nothing to seal; generate one in the admin): "
+                + ", ".join(self.without_ssh_key)
+            )
+        return out
+
+
+def zones_client_keys_ensure(*, dry_run: bool = False) -> ClientKeySummary:
+    """Give every zone a client key and a sealed ssh key matching its current ssh key.
+
+    Part of ``rotate_field_keys``: after it, every zone's workstations can be given their
+    key with ``zone_client_key``. Existing client keys are kept (workstations hold them).
+    One transaction, rows locked; a value no FIELD_ENCRYPTION_KEYS key opens aborts it all.
+    """
+    summary = ClientKeySummary(dry_run=dry_run)
+    with transaction.atomic():
+        for zone in Zone.objects.select_for_update().order_by("pk"):
+            state = _client_seal_ensure(zone=zone, renew=False)
+            if not zone.ssh_private_key:
+                summary.without_ssh_key.append(zone.name)
+            if "client_key" in state.fields:
+                summary.created += 1
+            elif "client_ssh_key" in state.fields:
+                summary.resealed += 1
+            else:
+                summary.current += 1
+            if state.fields and not dry_run:
+                zone.save(update_fields=state.fields)
+    return summary
 
 
 def zone_delete(*, zone: Zone) -> None:
@@ -250,8 +351,48 @@ def _refuse_secret_fields(fields: dict[str, Any]) -> None:
     if named:
         raise TypeError(
             f"{', '.join(sorted(named))} cannot be set as a plain field: use private_key= / "
-            "key_action= or zone_link_secret_regenerate()"
+            "key_action=, zone_link_secret_regenerate() or zone_client_key()"
         )
+
+
+def _client_seal(*, zone: Zone) -> list[str]:
+    """Seal the zone's (new) ssh key under its client key; the fields that changed.
+
+    A client key that cannot be read (FIELD_ENCRYPTION_KEYS lost) is replaced: the one
+    thing that matters then is that the new ssh key reaches the workstations at all.
+    """
+    try:
+        client_key = zone.client_key
+    except FieldDecryptionError:
+        client_key = ""
+    changed = ["client_ssh_key"]
+    if not client_key:
+        zone.client_key = client_key = client_keys.client_key_generate()
+        changed.append("client_key")
+    zone.client_ssh_key = client_keys.seal(client_key=client_key, private_key=zone.ssh_private_key)
+    return changed
+
+
+@dataclass(frozen=True)
+class _SealState:
+    fields: list[str]  # what has to be saved
+
+
+def _client_seal_ensure(*, zone: Zone, renew: bool) -> _SealState:
+    """Bring ``zone``'s client key and sealed ssh key in order, in memory only."""
+    changed: list[str] = []
+    if renew or not zone.client_key:
+        zone.client_key = client_keys.client_key_generate()
+        changed.append("client_key")
+    fits = client_keys.seal_fits(
+        client_key=zone.client_key, sealed=zone.client_ssh_key, private_key=zone.ssh_private_key
+    )
+    if changed or not fits:
+        zone.client_ssh_key = client_keys.seal(
+            client_key=zone.client_key, private_key=zone.ssh_private_key
+        )
+        changed.append("client_ssh_key")
+    return _SealState(fields=changed)
 
 
 def _pasted_key(private_key: str) -> str:

@@ -38,43 +38,84 @@ class DbAccount:
         return f"mysql://{self.user}:{self.password}@{self.host}:{port or self.port}/{self.name}"
 
 
+def db_account_create(*, suffix: str = "") -> DbAccount:
+    """A MariaDB user with exactly a zone client's GRANTs on the test database (the same for
+    every zone: which zone it serves is its CLIENT_LOGIN row, see client_login_register)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    account = DbAccount(
+        user=f"opvc{suffix}_{db['NAME']}"[:80],
+        password=secrets.token_urlsafe(16),  # [A-Za-z0-9_-]: safe inside quotes
+        host=db["HOST"] or "127.0.0.1",
+        port=int(db["PORT"] or 3306),
+        name=db["NAME"],
+    )
+    spec = f"'{account.user}'@'%'"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP USER IF EXISTS {spec}")
+        cursor.execute(f"CREATE USER {spec} IDENTIFIED BY '{account.password}'")
+        for statement in client_grants(zone="kursk", database=account.name, account=spec):
+            if statement.startswith("GRANT"):
+                cursor.execute(statement)
+    return account
+
+
+def db_account_drop(account: DbAccount) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP USER IF EXISTS '{account.user}'@'%'")
+
+
 @pytest.fixture(scope="session")
 def client_account(django_db_setup, django_db_blocker) -> DbAccount:
     """A MariaDB user with exactly the client's GRANTs on the test database."""
-    from django.db import connection
-
     with django_db_blocker.unblock():
-        db = connection.settings_dict
-        account = DbAccount(
-            user=f"opvc_{db['NAME']}"[:80],
-            password=secrets.token_urlsafe(16),  # [A-Za-z0-9_-]: safe inside quotes
-            host=db["HOST"] or "127.0.0.1",
-            port=int(db["PORT"] or 3306),
-            name=db["NAME"],
-        )
-        spec = f"'{account.user}'@'%'"
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP USER IF EXISTS {spec}")
-            cursor.execute(f"CREATE USER {spec} IDENTIFIED BY '{account.password}'")
-            for statement in client_grants(database=account.name, account=spec):
-                cursor.execute(statement)
+        account = db_account_create()
     yield account
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f"DROP USER IF EXISTS {spec}")
+    with django_db_blocker.unblock():
+        db_account_drop(account)
 
 
-def client_login_register(account: DbAccount) -> None:
-    """List ``account``'s user in CLIENT_LOGIN again, as ``client_grants`` does, so VIDEO's
-    trigger checks its rows: the table is emptied after every transactional test, the
-    GRANTs (server-wide) are not."""
+@pytest.fixture(scope="session")
+def other_client_account(django_db_setup, django_db_blocker) -> DbAccount:
+    """A second client user with the same GRANTs: another zone's workstations."""
+    with django_db_blocker.unblock():
+        account = db_account_create(suffix="b")
+    yield account
+    with django_db_blocker.unblock():
+        db_account_drop(account)
+
+
+def client_login_register(account: DbAccount, *, zone: str = "kursk") -> None:
+    """List ``account``'s user in CLIENT_LOGIN for ``zone`` (which must exist), as
+    ``client_grants --zone`` does, so that it reads that zone's sealed key and the triggers
+    check its rows: the table is emptied after every transactional test, the GRANTs
+    (server-wide) are not."""
     from django.db import connection
 
     (statement,) = [
-        s for s in client_grants(database=account.name, account=f"'{account.user}'@'%'")
+        s for s in client_grants(zone=zone, database=account.name, account=f"'{account.user}'@'%'")
         if not s.startswith("GRANT")
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(statement)
+        assert cursor.rowcount >= 1, f"no zone {zone} to list {account.user} for"
+
+
+def this_login_serves(zone: Zone, settings) -> None:
+    """Make this test process a client of ``zone``, for a cycle run in-process: its own
+    database login (the test database's owner) listed for the zone, and the zone's key as
+    OPVIDEO_ZONE_KEY (``settings``: pytest-django's fixture)."""
+    from django.db import connection
+
+    from client_agent.models import ClientDatabaseLogin
+
+    ClientDatabaseLogin.objects.update_or_create(
+        user=connection.settings_dict["USER"], defaults={"zone": zone}
+    )
+    settings.OPVIDEO_ZONE_KEY = Zone.objects.get(pk=zone.pk).client_key
 
 
 @dataclass
@@ -156,7 +197,8 @@ class ClientHost:
 
         values = {
             "DATABASE_URL": self.account.url(),
-            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            # The zone's own key, never the web's FIELD_ENCRYPTION_KEYS.
+            "OPVIDEO_ZONE_KEY": Zone.objects.get(pk=self.storage.zone.pk).client_key,
             "TIME_ZONE": settings.TIME_ZONE,
             # No site DNS here: the resolver path has its own tests.
             "OPVIDEO_ZONE": self.storage.zone.name,
@@ -262,7 +304,7 @@ def make_host(tmp_path, storage, client_account):
                 pytest.skip("needs unshare(1) to give each workstation its own PATH_SRC")
             src = root / "videos"
             src.mkdir()
-        client_login_register(client_account)
+        client_login_register(client_account, zone=storage.zone.name)
         host = ClientHost(name=name, root=root, account=client_account, storage=storage, src=src)
         host.configure(**settings)
         return host

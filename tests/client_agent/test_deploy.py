@@ -184,23 +184,27 @@ def test_the_role_is_valid_ansible(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_role_installs_the_units_from_the_code_and_nothing_per_site():
+def test_the_role_installs_the_units_from_the_code_and_only_the_zones_login_and_key_per_site():
     tasks = (ROLE / "tasks" / "main.yml").read_text()
     assert "client_agent/deploy/opvideo.service" in tasks
     assert "client_agent/deploy/opvideo.logrotate" in tasks
     assert "/etc/systemd/system/opvideo.service" in tasks
     assert "HEAD client_agent zones storage README.md requirements-pip.txt" in tasks
     defaults = (ROLE / "defaults" / "main.yml").read_text()
-    # No variable names a zone, a storage server or a directory: those come from CONFIG.
-    for word in ("zone", "server", "path_src", "path_dst"):
-        assert not re.search(rf"^opvideo_client_\w*{word}", defaults, re.MULTILINE | re.IGNORECASE)
+    # Per site only the zone's database login and its key; no variable names a storage
+    # server or a directory (those come from CONFIG), and none holds the web's keys.
+    per_site = {"opvideo_client_zone_key"}
+    for word in ("zone", "server", "path_src", "path_dst", "field_encryption"):
+        found = re.findall(rf"^(opvideo_client_\w*{word}\w*)", defaults, re.M | re.IGNORECASE)
+        assert set(found) <= per_site, found
+    assert "opvideo_client_zone_key:" in defaults
 
 
 def test_the_role_renders_a_db_conf_the_client_reads(tmp_path):
     extra = {
         "opvideo_client_database_url": "mysql://opvideo_client@db.example.ru:3306/opvideo",
         "opvideo_client_database_password": "s3cret-pass",
-        "opvideo_client_field_encryption_keys": "k1,k2",
+        "opvideo_client_zone_key": "kursk-zone-key",
         "opvideo_client_settings": {"OPVIDEO_INTERVAL": 1800, "LOG_LEVEL": "WARNING"},
     }
     rendered = tmp_path / "db.conf"
@@ -224,12 +228,12 @@ def test_the_role_renders_a_db_conf_the_client_reads(tmp_path):
     assert values == {
         "DATABASE_URL": extra["opvideo_client_database_url"],
         "DATABASE_PASSWORD": "s3cret-pass",
-        "FIELD_ENCRYPTION_KEYS": "k1,k2",
+        "OPVIDEO_ZONE_KEY": "kursk-zone-key",
         "LOG_LEVEL": "WARNING",
         "OPVIDEO_INTERVAL": "1800",
     }
     assert oct(rendered.stat().st_mode & 0o777) == "0o600"
-    assert client_settings(rendered, "OPVIDEO_INTERVAL", "FIELD_ENCRYPTION_KEYS") == {
+    assert client_settings(rendered, "OPVIDEO_INTERVAL", "OPVIDEO_ZONE_KEY") == {
         "OPVIDEO_INTERVAL": 1800.0,
-        "FIELD_ENCRYPTION_KEYS": ["k1", "k2"],
+        "OPVIDEO_ZONE_KEY": "kursk-zone-key",
     }

@@ -7,27 +7,48 @@ import MySQLdb
 import pytest
 
 from client_agent.grants import client_grants
-from tests.client_agent.conftest import db_connections_of
+from tests.client_agent.conftest import client_login_register, db_connections_of
 from tests.factories import make_zone
-from tests.helpers import REPO, manage
+from tests.helpers import REPO, manage, subprocess_db_env
 
 DENIED = (MySQLdb.OperationalError, MySQLdb.ProgrammingError)
 
 
 def test_the_readme_gives_the_grants_the_code_needs():
     readme = REPO.joinpath("README.md").read_text()
-    for statement in client_grants():
+    for statement in client_grants(zone="kursk"):
         assert statement in readme
 
 
-def test_manage_py_prints_them_for_any_database_and_host():
-    out = manage("client_grants", "--database", "calls", "--host", "10.%").stdout.splitlines()
-    assert out[0] == "CREATE USER 'opvideo_client'@'10.%' IDENTIFIED BY '<password>';"
-    assert out[1:] == client_grants(database="calls", account="'opvideo_client'@'10.%'")
+def test_no_key_column_of_config_is_granted():
+    (config,) = [s for s in client_grants(zone="kursk") if "`CONFIG` TO" in s]
+    for column in ("RSA_KEY", "CLIENT_KEY", "CLIENT_RSA_KEY", "LINK_SECRET"):
+        assert f"`{column}`" not in config
+
+
+def test_manage_py_prints_them_for_a_zone_any_database_and_host(transactional_db):
+    make_zone(name="kursk")
+    out = manage(
+        "client_grants", "--zone", "kursk", "--database", "calls", "--host", "10.%",
+        env=subprocess_db_env(),
+    ).stdout.splitlines()  # fmt: skip
+    account = "'opvideo_client_kursk'@'10.%'"
+    assert out[0] == f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY '<password>';"
+    assert out[1:] == client_grants(zone="kursk", database="calls", account=account)
+
+    named = manage(
+        "client_grants", "--zone", "kursk", "--user", "site1", env=subprocess_db_env()
+    ).stdout  # fmt: skip
+    assert "TO 'site1'@'%';" in named and "SELECT 'site1', `id`" in named
+
+    unknown = manage("client_grants", "--zone", "orel", env=subprocess_db_env(), check=False)
+    assert unknown.returncode == 1 and "no zone named 'orel'" in unknown.stderr
 
 
 @pytest.fixture
 def as_client(client_account, transactional_db):
+    make_zone(name="kursk")
+    client_login_register(client_account, zone="kursk")
     conn = MySQLdb.connect(
         host=client_account.host,
         port=client_account.port,
@@ -39,18 +60,23 @@ def as_client(client_account, transactional_db):
     conn.close()
 
 
-def test_the_client_user_reads_its_zone_columns(as_client):
-    zone = make_zone(name="kursk")
-    as_client.execute(
-        "SELECT `id`, `SERVER`, `RSA_KEY`, `PATH_SRC` FROM `CONFIG` WHERE `ZONE` = 'kursk'"
-    )
-    assert as_client.fetchone()[0] == zone.pk
+def test_the_client_user_reads_its_zone_columns_and_sealed_key(as_client):
+    as_client.execute("SELECT `id`, `SERVER`, `PATH_SRC` FROM `CONFIG` WHERE `ZONE` = 'kursk'")
+    zone_id = as_client.fetchone()[0]
+    as_client.execute("SELECT `ZONE_ID`, `CLIENT_RSA_KEY` FROM `CLIENT_ZONE_KEY`")
+    ((seen, sealed),) = as_client.fetchall()
+    assert seen == zone_id and sealed.startswith("gAAAAA")
 
 
 @pytest.mark.parametrize(
     "statement",
     [
         "SELECT `LINK_SECRET` FROM `CONFIG`",  # signs video links: not the workstations' business
+        # Key material: every zone's ssh key, its client key and its sealed copy.
+        "SELECT `RSA_KEY` FROM `CONFIG`",
+        "SELECT `CLIENT_KEY` FROM `CONFIG`",
+        "SELECT `CLIENT_RSA_KEY` FROM `CONFIG`",
+        "UPDATE `CLIENT_ZONE_KEY` SET `CLIENT_RSA_KEY` = ''",
         "SELECT `PUBLIC_ADDRESS` FROM `CONFIG`",
         "SELECT * FROM `CONFIG`",
         "UPDATE `CONFIG` SET `SPEED` = 1",

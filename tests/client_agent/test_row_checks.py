@@ -67,10 +67,10 @@ def today(transactional_db) -> date:
 
 
 @pytest.fixture
-def client(client_account, transactional_db):
-    """A cursor logged in as the client's user, its name listed in CLIENT_LOGIN."""
+def client(client_account, zone, transactional_db):
+    """A cursor logged in as the client's user, its name listed in CLIENT_LOGIN for ``zone``."""
     assert {"content_hash", "hash_origin"} <= set(REGISTER_FIELDS)  # granted by client_grants
-    client_login_register(client_account)
+    client_login_register(client_account, zone=zone.name)
     conn = connect(client_account)
     yield conn.cursor()
     conn.close()
@@ -337,20 +337,24 @@ def test_the_client_login_cannot_undo_its_checks(client, statement):
 
 
 def test_the_client_grants_statement_lists_the_login_and_may_run_again(client_account, zone):
-    statements = client_grants(database=client_account.name, account=f"'{client_account.user}'@'%'")
+    statements = client_grants(
+        zone="kursk", database=client_account.name, account=f"'{client_account.user}'@'%'"
+    )
     with connection.cursor() as cursor:
         for _ in range(2):
             for statement in statements:
                 cursor.execute(statement)
-        cursor.execute("SELECT `USER` FROM `CLIENT_LOGIN`")
-        assert cursor.fetchall() == ((client_account.user,),)
+        cursor.execute("SELECT `USER`, `ZONE_ID` FROM `CLIENT_LOGIN`")
+        assert cursor.fetchall() == ((client_account.user, zone.pk),)
 
 
 def test_a_login_not_listed_is_not_checked(client_account, zone, today):
     # Another deployment's client name, listed; this one's not: its rows go in unchecked.
     ClientDatabaseLogin.objects.filter(user=client_account.user).delete()
     with connection.cursor() as cursor:
-        cursor.execute(client_grants(database=client_account.name, account="'other'@'%'")[-1])
+        cursor.execute(
+            client_grants(zone="kursk", database=client_account.name, account="'other'@'%'")[-1]
+        )
     conn = connect(client_account)
     try:
         cursor = conn.cursor()
@@ -370,10 +374,11 @@ def test_a_login_not_listed_is_not_checked(client_account, zone, today):
     ],
 )
 def test_the_listed_name_is_the_accounts_user_name(account, literal):
-    statement = client_grants(account=account)[-1]
+    statement = client_grants(zone="kursk", account=account)[-1]
     assert statement == (
-        f"INSERT INTO `opvideo`.`CLIENT_LOGIN` (`USER`) VALUES ({literal}) "  # noqa: S608
-        "ON DUPLICATE KEY UPDATE `USER` = `USER`;"
+        f"INSERT INTO `opvideo`.`CLIENT_LOGIN` (`USER`, `ZONE_ID`) SELECT {literal}, `id` "  # noqa: S608
+        "FROM `opvideo`.`CONFIG` WHERE `ZONE` = 'kursk' "
+        "ON DUPLICATE KEY UPDATE `ZONE_ID` = VALUES(`ZONE_ID`);"
     )
 
 
@@ -421,14 +426,34 @@ def test_migrate_without_the_trigger_privilege_says_what_is_missing_and_can_be_r
         assert cursor.fetchone() == (0,)
 
         cursor.execute(f"GRANT TRIGGER ON `{name}`.* TO '{user}'@'%'")
+        # A later step, client_agent.0006, creates the view CLIENT_ZONE_KEY.
+        denied = manage("migrate", "-v0", env={"DATABASE_URL": url}, check=False)
+        last = denied.stderr.strip().splitlines()[-1]
+        assert last.startswith(
+            "django.core.exceptions.ImproperlyConfigured: Creating the view CLIENT_ZONE_KEY "
+            "needs the CREATE VIEW privilege for the database user that runs migrate (GRANT "
+            f"CREATE VIEW ON `{name}`.* TO <that user>)"
+        ), denied.stderr
+
+        cursor.execute(f"GRANT CREATE VIEW ON `{name}`.* TO '{user}'@'%'")
         manage("migrate", "-v0", env={"DATABASE_URL": url})
 
         cursor.execute(
             "SELECT TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS "
-            "WHERE TRIGGER_SCHEMA = %s",
+            "WHERE TRIGGER_SCHEMA = %s ORDER BY TRIGGER_NAME",
             [name],
         )
-        assert cursor.fetchall() == (("VIDEO_CLIENT_ROW_CHECK", f"{user}@%"),)
+        assert cursor.fetchall() == (
+            ("VIDEO_CLIENT_ROW_CHECK", f"{user}@%"),
+            ("WORKSTATION_CLIENT_ZONE_INSERT", f"{user}@%"),
+            ("WORKSTATION_CLIENT_ZONE_UPDATE", f"{user}@%"),
+        )
+        cursor.execute(
+            "SELECT DEFINER, SECURITY_TYPE FROM information_schema.VIEWS "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = 'CLIENT_ZONE_KEY'",
+            [name],
+        )
+        assert cursor.fetchall() == ((f"{user}@%", "DEFINER"),)
     finally:
         cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")

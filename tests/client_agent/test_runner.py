@@ -179,7 +179,7 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
 
     with (
         pytest.raises(RuntimeError, match="boom"),
-        StorageLink(zone=the_zone, config=config) as link,
+        StorageLink(zone=the_zone, private_key=the_zone.ssh_private_key, config=config) as link,
     ):
         assert not stale.exists()  # cleaned before a new session starts
         key = link.key_path

@@ -11,7 +11,9 @@ from client_agent.conf import AgentConfig
 from client_agent.models import Workstation
 from client_agent.selectors import agent_state_read
 from client_agent.services import cycle_run
+from tests.client_agent.conftest import this_login_serves
 from tests.factories import make_zone
+from zones import client_keys
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,13 +33,18 @@ def config(tmp_path):
 
 
 @pytest.fixture
-def zones(tmp_path):
+def zones(tmp_path, settings):
+    """Zones kursk and orel; this process a client of kursk (its login, its key)."""
+    made = {}
     for name in ("kursk", "orel"):
         (tmp_path / name).mkdir()
-        make_zone(name=name, path_src=str(tmp_path / name))
+        made[name] = make_zone(name=name, path_src=str(tmp_path / name))
+    this_login_serves(made["kursk"], settings)
+    return made
 
 
-def test_the_zone_comes_from_the_resolvers_answer(config, zones):
+def test_the_zone_comes_from_the_resolvers_answer(config, zones, settings):
+    this_login_serves(zones["orel"], settings)
     report = cycle_run(config=config, resolver=answer("docker1.orel.grancall.ru"))
 
     assert report.ok, report.errors
@@ -77,13 +84,31 @@ def test_a_disabled_zone_keeps_its_recordings_and_says_so(config, zones):
     assert report.errors == ["zone kursk is disabled in CONFIG; recordings stay here until enabled"]
 
 
-def test_an_unusable_key_is_named(config, zones):
+def test_an_unusable_key_is_named(config, zones, settings):
     from zones.models import Zone
 
-    Zone.objects.filter(name="kursk").update(ssh_private_key="not a key")
+    sealed = client_keys.seal(client_key=settings.OPVIDEO_ZONE_KEY, private_key="not a key")
+    Zone.objects.filter(name="kursk").update(client_ssh_key=sealed)
     report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
     assert len(report.errors) == 1
     assert "the ssh key in CONFIG is not usable" in report.errors[0]
+
+
+def test_another_zones_key_sends_nothing_and_names_the_key(config, zones, settings, tmp_path):
+    recording = tmp_path / "kursk" / "node_0_domain_0_nauss_0_1_2.mp4"
+    recording.write_bytes(b"x")
+    os.utime(recording, (0, 0))
+    settings.OPVIDEO_ZONE_KEY = zones["orel"].client_key
+
+    report = cycle_run(config=config, resolver=answer("docker1.kursk.grancall.ru"))
+
+    assert report.errors == [
+        "zone kursk: OPVIDEO_ZONE_KEY in db.conf does not fit zone kursk (another zone's key, "
+        "or one replaced since): put the key `manage.py zone_client_key --zone kursk` prints "
+        "into it; recordings stay here"
+    ]
+    assert recording.exists()
+    assert "does not fit zone kursk" in Workstation.objects.get(host="op101").last_error
 
 
 def test_an_unforeseen_failure_is_recorded_like_any_other(config, zones, tmp_path):
@@ -111,10 +136,11 @@ def backlog(directory, names):
         os.utime(path, (stamp, stamp))
 
 
-def backlog_cycle(tmp_path, monkeypatch, *, round_size):
+def backlog_cycle(tmp_path, monkeypatch, settings, storage, *, round_size):
     """One cycle in rounds of ``round_size`` (services.SCAN_ROUND), two files a batch."""
     from client_agent import services
 
+    this_login_serves(storage.zone, settings)
     monkeypatch.setattr(services, "SCAN_ROUND", round_size)
     config = AgentConfig(
         workstation="op101",
@@ -127,7 +153,7 @@ def backlog_cycle(tmp_path, monkeypatch, *, round_size):
 
 
 def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
-    storage, tmp_path, monkeypatch
+    storage, tmp_path, monkeypatch, settings
 ):
     """A workstation cut off for days holds more recordings than one round keeps in memory
     (services.SCAN_ROUND): the cycle takes them in rounds until none is left."""
@@ -137,7 +163,7 @@ def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
     names = [f"{n:02d}_{session_id(n)}.mp4" for n in range(1, 9)]
     backlog(storage.path_src, names)
 
-    report = backlog_cycle(tmp_path, monkeypatch, round_size=3)
+    report = backlog_cycle(tmp_path, monkeypatch, settings, storage, round_size=3)
 
     assert report.ok, report.errors
     assert report.delivered == names  # oldest first
@@ -146,7 +172,9 @@ def test_a_backlog_larger_than_a_round_goes_in_one_cycle_oldest_first(
     assert Video.objects.filter(zone=storage.zone).count() == 8
 
 
-def test_rounds_move_past_unreadable_names_and_report_each_once(storage, tmp_path, monkeypatch):
+def test_rounds_move_past_unreadable_names_and_report_each_once(
+    storage, tmp_path, monkeypatch, settings
+):
     """A later round may take only names it cannot read (they are older than what is left):
     the cycle goes on to the next round, and each such name is reported once."""
     from storage.models import Video
@@ -159,7 +187,7 @@ def test_rounds_move_past_unreadable_names_and_report_each_once(storage, tmp_pat
     }
     backlog(storage.path_src, list(names.values()))
 
-    report = backlog_cycle(tmp_path, monkeypatch, round_size=3)
+    report = backlog_cycle(tmp_path, monkeypatch, settings, storage, round_size=3)
 
     assert report.ok, report.errors
     assert report.delivered == [names[n] for n in (1, 2, 3, 8, 9)]

@@ -15,6 +15,7 @@ from tests.zones.conftest import keygen_file
 from zones import services, ssh_keys
 from zones.fields import FieldDecryptionError
 from zones.models import Zone
+from zones.selectors import SECRET_COLUMNS
 
 pytestmark = pytest.mark.django_db
 
@@ -76,9 +77,7 @@ def test_wrong_key_raises_and_never_returns_ciphertext(zone_fields):
         with pytest.raises(FieldDecryptionError):
             Zone.objects.values_list("link_secret", flat=True).get(pk=zone.pk)
         # The columns the admin list needs still load without the secrets.
-        assert Zone.objects.defer("ssh_private_key", "link_secret").get(pk=zone.pk).name == (
-            zone.name
-        )
+        assert Zone.objects.defer(*SECRET_COLUMNS).get(pk=zone.pk).name == zone.name
 
 
 def test_raw_seed_insert_gets_the_database_defaults():
@@ -160,7 +159,8 @@ def test_dry_run_writes_nothing(tmp_path, zone_fields):
     assert "CONFIG.RSA_KEY: 1 re-encrypted, 1 plaintext encrypted, 0 already current" in (
         out.getvalue()
     )
-    assert "would change 3 value(s)" in out.getvalue()
+    # RSA_KEY twice, LINK_SECRET and CLIENT_KEY of the zone made by zone_create.
+    assert "would change 4 value(s)" in out.getvalue()
 
 
 def test_undecryptable_value_aborts_rotation_and_changes_nothing(zone_fields):
@@ -255,7 +255,7 @@ def test_zone_update_key_actions(tmp_path, zone_fields):
 def test_zone_update_with_secrets_deferred_and_a_wrong_key_can_replace_the_key(zone_fields):
     zone = services.zone_create(**zone_fields)
     with override_settings(FIELD_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
-        deferred = Zone.objects.defer("ssh_private_key", "link_secret").get(pk=zone.pk)
+        deferred = Zone.objects.defer(*SECRET_COLUMNS).get(pk=zone.pk)
         services.zone_update(zone=deferred, key_action="ed25519", retention_days=30)
         fresh = Zone.objects.defer("link_secret").get(pk=zone.pk)
         assert fresh.retention_days == 30
