@@ -1,4 +1,5 @@
-"""Authentication glue: directory outages, client addresses, API tokens."""
+"""Authentication glue: directory outages, client addresses, API tokens, and the actor a
+request stands for."""
 
 import logging
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .actors import Actor
 from .models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,18 @@ def api_token_check(request: HttpRequest) -> TokenCheck | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return TokenCheck(user=token.user, token=token)
+
+
+def request_actor(request: HttpRequest, *, via_api: bool = False) -> Actor:
+    """Who acts in ``request`` and from where, for the services' audit rows. A request an API
+    token signed in is always through the API."""
+    user = request.user
+    return Actor(
+        user=user if user.is_authenticated else None,
+        address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:255],
+        via_api=via_api or getattr(request, "api_token", None) is not None,
+    )
 
 
 def user_may_hold(user) -> bool:

@@ -21,7 +21,7 @@ from storage.links import video_link
 from storage.models import Video
 from zones.selectors import zone_names
 
-from .auth import api_token_check, user_may_hold
+from .auth import api_token_check, request_actor, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
 from .integrity import IntegrityState
 from .models import AccessEvent
@@ -100,11 +100,10 @@ def _search(request: HttpRequest, *, page_size: int, via_api: bool = False):
     videos = videos_zones_attach(videos=list(page.object_list))
     rows = [ResultRow(video=v, play_url=video_link(video=v)) for v in videos]
     access_search_record(
-        request=request,
+        actor=request_actor(request, via_api=via_api),
         query=filters.as_query(),
         result_count=page.paginator.count,
         linked=[row.video for row in rows if row.play_url],
-        via_api=via_api,
     )
     return form, (page, rows)
 
@@ -132,7 +131,9 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     play_url = video_link(video=video)
     if play_url:
-        access_video_record(request=request, action=AccessEvent.Action.VIEW, video=video)
+        access_video_record(
+            actor=request_actor(request), action=AccessEvent.Action.VIEW, video=video
+        )
     return render(
         request,
         "search/video.html",
@@ -154,20 +155,18 @@ def video_download(request: HttpRequest, pk: int) -> HttpResponse:
     download is in the audit. The API's ``download_url`` points here: an API token works as
     well as a signed-in session.
     """
-    via_api = False
     if not request.user.is_authenticated:
         if "Authorization" not in request.headers:
             return redirect_to_login(request.get_full_path())
         refusal = _token_sign_in(request)
         if refusal is not None:
             return refusal
-        via_api = True
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     url = video_link(video=video, download=True)
     if url is None:
         raise Http404(_("This recording cannot be downloaded."))
     access_video_record(
-        request=request, action=AccessEvent.Action.DOWNLOAD, video=video, via_api=via_api
+        actor=request_actor(request), action=AccessEvent.Action.DOWNLOAD, video=video
     )
     return redirect(url)
 
@@ -182,7 +181,7 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             legal_hold_change(
-                request=request,
+                actor=request_actor(request),
                 video=video,
                 hold=form.cleaned_data["hold"],
                 reason=form.cleaned_data["reason"],
@@ -247,9 +246,12 @@ def _token_sign_in(request: HttpRequest) -> JsonResponse | None:
         return JsonResponse({"error": "authentication required"}, status=401)
     if check.user is None:
         if check.token is not None:
-            access_token_refused_record(request=request, token=check.token, reason=check.error)
+            access_token_refused_record(
+                actor=request_actor(request, via_api=True), token=check.token, reason=check.error
+            )
         return JsonResponse({"error": check.error}, status=401)
     request.user = check.user
+    request.api_token = check.token  # request_actor: through the API
     return None
 
 
