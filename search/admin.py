@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from storage.admin import ReadOnlyAdmin
 
+from .auth import request_actor
 from .exports import audit_csv_lines
 from .models import AccessEvent, ApiToken
 from .services import api_token_issue
@@ -142,7 +143,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         token, key = api_token_issue(
-            user=form.cleaned_data["user"], label=obj.label, issued_by=request.user
+            user=form.cleaned_data["user"], label=obj.label, actor=request_actor(request)
         )
         obj.pk = token.pk
         obj.refresh_from_db()

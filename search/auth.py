@@ -1,15 +1,20 @@
-"""Authentication glue: directory outages, client addresses, API tokens."""
+"""Authentication glue: directory outages, client addresses, API tokens, and the actor a
+request stands for."""
 
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
+from .actors import Actor
 from .models import ApiToken
+from .services import access_token_refused_record
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,60 @@ def api_token_check(request: HttpRequest) -> TokenCheck | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return TokenCheck(user=token.user, token=token)
+
+
+def request_actor(request: HttpRequest, *, via_api: bool = False) -> Actor:
+    """Who acts in ``request`` and from where, for the services' audit rows. A request an API
+    token signed in (``token_or_session_required``) is always through the API."""
+    user = request.user
+    return Actor(
+        user=user if user.is_authenticated else None,
+        address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:255],
+        via_api=via_api or getattr(request, "api_token", None) is not None,
+    )
+
+
+def token_or_session_required(view=None, *, redirect_browsers: bool = False):
+    """A view for a signed-in session or an ``Authorization: Token <key>`` header.
+
+    The token's user becomes ``request.user`` (its token ``request.api_token``) for this
+    request only: no session is made. A refusal is a 401 that says why; a known key refused
+    (expired, revoked, its user deactivated) is audited under its owner, since someone still
+    holds it. ``redirect_browsers``: a request with no Authorization header at all is sent
+    to the login page instead, as a browser following a link should be.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                if redirect_browsers and "Authorization" not in request.headers:
+                    return redirect_to_login(request.get_full_path())
+                refusal = _token_sign_in(request)
+                if refusal is not None:
+                    return refusal
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator if view is None else decorator(view)
+
+
+def _token_sign_in(request: HttpRequest) -> JsonResponse | None:
+    """Make the API token's user the request's user, or the 401 that says why not."""
+    check = api_token_check(request)
+    if check is None:
+        return JsonResponse({"error": "authentication required"}, status=401)
+    if check.user is None:
+        if check.token is not None:
+            access_token_refused_record(
+                actor=request_actor(request, via_api=True), token=check.token, reason=check.error
+            )
+        return JsonResponse({"error": check.error}, status=401)
+    request.user = check.user
+    request.api_token = check.token
+    return None
 
 
 def user_may_hold(user) -> bool:

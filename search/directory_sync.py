@@ -31,7 +31,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_auth_ldap.config import LDAPSearch, MemberDNGroupType
 
+from .actors import SYSTEM
 from .models import AccessEvent, ApiToken, DirectoryAccount
+from .services import access_account_record
 
 logger = logging.getLogger(__name__)
 
@@ -275,14 +277,12 @@ def _deactivate(verdict: Verdict, *, now, sessions: list[str]) -> None:
     account.deactivated_at = now
     account.synced_at = now
     account.save(update_fields=["deactivated_at", "synced_at"])
-    AccessEvent.objects.create(
-        user=user,
-        username=user.get_username(),
+    access_account_record(
+        actor=SYSTEM,
+        account=user,
         action=AccessEvent.Action.DIRECTORY_OFF,
-        detail=(
-            _("%(reason)s; sessions ended: %(sessions)d, API tokens revoked: %(tokens)d")
-            % {"reason": verdict.reason, "sessions": len(sessions), "tokens": revoked}
-        )[:255],
+        detail=_("%(reason)s; sessions ended: %(sessions)d, API tokens revoked: %(tokens)d")
+        % {"reason": verdict.reason, "sessions": len(sessions), "tokens": revoked},
     )
 
 

@@ -68,6 +68,9 @@ class SearchForm(forms.Form):
                 data.get("session") or data.get("project")
             ):
                 raise ValidationError(_("Choose at most a year, or add a session or project id."))
+        # Only once every field is valid: an empty search is not worth saying beside a bad value.
+        if not self.errors and self.filters().is_empty():
+            raise ValidationError(_("Enter a session id, a project id or a date range."))
         return data
 
     def filters(self) -> VideoFilters:

@@ -1,7 +1,13 @@
-"""Writes of the search service: the access audit, legal holds with their audit, tokens."""
+"""Writes of the search service: the access audit, legal holds with their audit, tokens.
+
+Each takes an explicit ``actor`` (search.actors): who acts and from where, so a task or a
+command writes the same audit rows a page does. A change and its audit row are written in
+one transaction: no change goes unrecorded, and no row records a change that did not happen.
+"""
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 from functools import cache
 
@@ -9,7 +15,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import NOT_PROVIDED
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,30 +22,30 @@ from storage.models import Video
 from storage.services import video_legal_hold_set
 from storage.sql import insert_sql
 
-from .auth import client_ip
+from .actors import Actor
 from .models import AccessEvent, ApiToken
 
 
-def _event(*, request: HttpRequest, action: str, via_api: bool, **fields) -> AccessEvent:
-    user = request.user
+def _event(*, actor: Actor, action: str, account=None, **fields) -> AccessEvent:
+    """An unsaved audit row of ``actor``'s ``action``.
+
+    A row about an account rather than an access (a refused key, a deactivation) is filed
+    under that ``account``: whose key or account it was is what an auditor looks up.
+    """
+    user = account if account is not None else actor.user
     return AccessEvent(
-        user=user if user.is_authenticated else None,
-        username=user.get_username() if user.is_authenticated else "",
+        user=user,
+        username=user.get_username() if user is not None else "",
         action=action,
-        via_api=via_api,
-        remote_addr=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:255],
+        via_api=actor.via_api,
+        remote_addr=actor.address,
+        user_agent=actor.user_agent[:255],
         **fields,
     )
 
 
 def access_search_record(
-    *,
-    request: HttpRequest,
-    query: dict,
-    result_count: int,
-    linked: Iterable[Video] = (),
-    via_api: bool = False,
+    *, actor: Actor, query: dict, result_count: int, linked: Iterable[Video] = ()
 ) -> None:
     """Record a search and a view for each recording it handed a playable link for.
 
@@ -49,9 +54,8 @@ def access_search_record(
     """
     events = [
         _event(
-            request=request,
+            actor=actor,
             action=AccessEvent.Action.SEARCH,
-            via_api=via_api,
             session_id=query.get("session", "")[:50],
             query=query,
             result_count=result_count,
@@ -59,9 +63,8 @@ def access_search_record(
     ]
     events += [
         _event(
-            request=request,
+            actor=actor,
             action=AccessEvent.Action.VIEW,
-            via_api=via_api,
             video_id=video.pk,
             session_id=video.session_id,
         )
@@ -102,37 +105,43 @@ def _audit_fields() -> list:
     ]
 
 
-def access_video_record(
-    *, request: HttpRequest, action: str, video: Video, detail: str = "", via_api: bool = False
-) -> None:
+def access_video_record(*, actor: Actor, action: str, video: Video, detail: str = "") -> None:
     _event(
-        request=request,
+        actor=actor,
         action=action,
-        via_api=via_api,
         video_id=video.pk,
         session_id=video.session_id,
         detail=detail[:255],
     ).save()
 
 
+def access_account_record(*, actor: Actor, account, action: str, detail: str) -> None:
+    """Audit something that befell ``account`` (the row is filed under it), done by
+    ``actor``: the system's directory sync, or a caller presenting the account's key."""
+    _event(actor=actor, action=action, account=account, detail=detail[:255]).save()
+
+
 @transaction.atomic
-def legal_hold_change(*, request: HttpRequest, video: Video, hold: bool, reason: str) -> Video:
+def legal_hold_change(*, actor: Actor, video: Video, hold: bool, reason: str) -> Video:
     """Place or lift a hold and audit it in the same transaction: no change goes unrecorded."""
     video = video_legal_hold_set(video=video, hold=hold, reason=reason)
     action = AccessEvent.Action.HOLD_PLACE if hold else AccessEvent.Action.HOLD_LIFT
-    access_video_record(request=request, action=action, video=video, detail=reason)
+    access_video_record(actor=actor, action=action, video=video, detail=reason)
     return video
 
 
-def api_token_issue(*, user, label: str, issued_by=None) -> tuple[ApiToken, str]:
+@transaction.atomic
+def api_token_issue(*, user, label: str, actor: Actor | None = None) -> tuple[ApiToken, str]:
     """A new token for ``user``; the key is returned once and only its hash is kept.
 
-    ``issued_by`` (the admin's user, None for a script acting as the owner) may issue one
-    for themselves; for anyone else only a superuser may: otherwise a staff user with the
-    "add API token" permission could act through the API as any account, a superuser's
-    included, and the audit would name the victim.
+    ``actor`` issues it: an admin, or (None, or an actor without a user) a script acting as
+    the owner. Anyone may issue one for themselves; for anyone else only a superuser may:
+    otherwise a staff user with the "add API token" permission could act through the API as
+    any account, a superuser's included, and the audit would name the victim.
     """
-    issuer = issued_by or user
+    if actor is None or actor.user is None:
+        actor = replace(actor or Actor(), user=user)
+    issuer = actor.user
     if issuer.pk != user.pk and not issuer.is_superuser:
         raise PermissionDenied("only a superuser may issue an API token for another user")
     if not user.is_active:
@@ -146,9 +155,8 @@ def api_token_issue(*, user, label: str, issued_by=None) -> tuple[ApiToken, str]
         issued_by=issuer,
         expires_at=timezone.now() + timedelta(days=settings.OPVIDEO_API_TOKEN_DAYS),
     )
-    AccessEvent.objects.create(
-        user=issuer,
-        username=issuer.get_username(),
+    _event(
+        actor=actor,
         action=AccessEvent.Action.TOKEN_ISSUE,
         detail=(
             _("%(prefix)s… for %(owner)s (%(label)s), valid until %(date)s")
@@ -159,18 +167,15 @@ def api_token_issue(*, user, label: str, issued_by=None) -> tuple[ApiToken, str]
                 "date": f"{timezone.localtime(token.expires_at):%Y-%m-%d}",
             }
         )[:255],
-    )
+    ).save()
     return token, key
 
 
-def access_token_refused_record(*, request: HttpRequest, token: ApiToken, reason: str) -> None:
+def access_token_refused_record(*, actor: Actor, token: ApiToken, reason: str) -> None:
     """Audit a known key that was refused: the token's owner, whose key it is, and why."""
-    AccessEvent.objects.create(
-        user=token.user,
-        username=token.user.get_username(),
+    access_account_record(
+        actor=actor,
+        account=token.user,
         action=AccessEvent.Action.TOKEN_REFUSED,
-        via_api=True,
-        detail=f"{token.prefix}…: {reason}"[:255],
-        remote_addr=client_ip(request),
-        user_agent=request.headers.get("User-Agent", "")[:255],
+        detail=f"{token.prefix}…: {reason}",
     )

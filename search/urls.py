@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "search"
 
@@ -12,6 +12,6 @@ urlpatterns = [
     path("videos/<int:pk>/", views.video_detail, name="video"),
     path("videos/<int:pk>/download/", views.video_download, name="download"),
     path("videos/<int:pk>/hold/", views.video_hold, name="hold"),
-    path("api/videos/", views.api_videos, name="api-videos"),
-    path("api/me/", views.api_me, name="api-me"),
+    path("api/videos/", api.api_videos, name="api-videos"),
+    path("api/me/", api.api_me, name="api-me"),
 ]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from search.actors import Actor
 from search.models import ApiToken
 from search.services import api_token_issue
 from tests.helpers import REPO
@@ -39,11 +40,11 @@ def test_the_token_admin_pages_read_in_russian_and_fit(live_server):
     admin = users.create_superuser("admin", "admin@example.ru", PASSWORD)
     operator = users.create_user("operator-integration-crm-kursk", password="Operator-pass-1")
     api_token_issue(
-        user=operator, label="CRM: выгрузка звонков для отдела качества", issued_by=admin
+        user=operator, label="CRM: выгрузка звонков для отдела качества", actor=Actor(user=admin)
     )
-    old, _key = api_token_issue(user=operator, label="старый отчёт", issued_by=admin)
+    old, _key = api_token_issue(user=operator, label="старый отчёт", actor=Actor(user=admin))
     ApiToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=1))
-    gone, _key = api_token_issue(user=admin, label="отозванный", issued_by=admin)
+    gone, _key = api_token_issue(user=admin, label="отозванный", actor=Actor(user=admin))
     ApiToken.objects.filter(pk=gone.pk).update(revoked=True)
     ARTIFACTS.mkdir(exist_ok=True)
     issued = []  # (width, the key page's address, the key shown), checked after the browser

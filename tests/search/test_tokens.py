@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from search.actors import Actor
 from search.admin import ISSUED_KEY_SESSION
 from search.models import AccessEvent, ApiToken
 from search.services import api_token_issue
@@ -50,7 +51,7 @@ def test_staff_cannot_issue_a_token_for_a_superuser(client, mallory, boss):
     assert not ApiToken.objects.exists()
     assert not AccessEvent.objects.exists()
     with pytest.raises(PermissionDenied):
-        api_token_issue(user=boss, label="crm", issued_by=mallory)
+        api_token_issue(user=boss, label="crm", actor=Actor(user=mallory))
     assert not ApiToken.objects.exists()
 
 
@@ -152,7 +153,7 @@ def test_revoked_and_unknown_keys(client):
 
 def test_admin_shows_expiry_and_issuer_in_russian_and_revoking_is_for_good(client, boss):
     client.force_login(boss)
-    token, _key = api_token_issue(user=boss, label="crm", issued_by=boss)
+    token, _key = api_token_issue(user=boss, label="crm", actor=Actor(user=boss))
     add = client.get(ADD_URL).content.decode()
     assert "Добавить API-токен" in add
     listing = client.get(LIST_URL).content.decode()
