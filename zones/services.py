@@ -21,7 +21,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from . import ssh_keys
+from . import host_keys, ssh_keys
 from .fields import EncryptedTextField, encrypt_value, field_fernet, is_legacy_plaintext
 from .models import Zone
 
@@ -79,6 +79,8 @@ def zone_update(
         raise ValidationError(
             {"ssh_private_key": _("A pasted key is used only with 'Paste a private key'.")}
         )
+    # Before the instance changes: the pinned host keys are checked against the stored row.
+    host_keys.zone_move_check(zone=zone, fields=fields)
     for name, value in fields.items():
         setattr(zone, name, value)
     update_fields = list(fields)
