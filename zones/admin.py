@@ -66,6 +66,9 @@ class ZoneAdmin(admin.ModelAdmin):
     )
     save_on_top = False
 
+    class Media:
+        css = {"all": ["zones/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*selectors.SECRET_COLUMNS)
 
@@ -295,7 +298,7 @@ class ZoneAdmin(admin.ModelAdmin):
         if not keys:
             return _MSG_NO_HOST_KEYS
         return format_html(
-            '{}<div class="help">{}</div>',
+            '{}<div class="mini quiet">{}</div>',
             format_html_join("", "<div><code>{}</code></div>", ((key.describe(),) for key in keys)),
             _("As ssh-keygen -lf prints them on the storage server %(server)s (port %(port)s).")
             % {"server": obj.server, "port": obj.ssh_port},

@@ -242,10 +242,10 @@ class ZoneAdminForm(forms.ModelForm):
         self.add_error(
             "host_keys_confirm",
             format_html(
-                "{}<ul>{}</ul>{}",
+                "{}{}{}",
                 _("%(server)s, port %(port)s, shows these host keys:")
                 % {"server": server, "port": port},
-                format_html_join("", "<li><code>{}</code></li>", ((k.describe(),) for k in keys)),
+                format_html_join("", "<div><code>{}</code></div>", ((k.describe(),) for k in keys)),
                 _(
                     "Compare them with what the storage server prints for ssh-keygen -lf "
                     "/etc/ssh/ssh_host_ed25519_key.pub (and its other .pub files); if they "
