@@ -187,6 +187,17 @@ def host_keys_fetch(*, server: str, port: int, timeout: int = KEYSCAN_TIMEOUT) -
     return keys
 
 
+def zone_fields_host_keys_clean(fields: dict[str, Any]) -> None:
+    """Normalise ``fields["host_keys"]`` in place for the services (ValidationError on
+    "host_keys" if it is not host keys). Here rather than in ``Zone.clean``: an admin form
+    does not edit the column itself, and a model error on a field the form lacks is a crash."""
+    if "host_keys" in fields:
+        try:
+            fields["host_keys"] = host_keys_normalise(fields["host_keys"])
+        except ValidationError as exc:
+            raise ValidationError({"host_keys": exc.error_list}) from exc
+
+
 def zone_move_check(*, zone: Zone, fields: Mapping[str, Any]) -> None:
     """Refuse to point a zone at another server or port while keeping the keys it has
     pinned: they are the old server's, and keeping them would either stop every

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
 from .file_names import file_name_pattern_check
-from .host_keys import host_keys_normalise
 from .validators import (
     absolute_path_validator,
     extension_validator,
@@ -185,19 +184,10 @@ class Zone(models.Model):
     def clean(self) -> None:
         # Here rather than as a field validator, so the migrations do not change: every
         # full_clean() (the services, the admin form) checks the pattern the workstations use.
-        errors = {}
         try:
             file_name_pattern_check(self.file_name_pattern)
         except ValidationError as exc:
-            errors["file_name_pattern"] = exc
-        if "host_keys" not in self.get_deferred_fields():
-            # Stored in one form (``<type> <base64>`` per line) whatever was pasted.
-            try:
-                self.host_keys = host_keys_normalise(self.host_keys)
-            except ValidationError as exc:
-                errors["host_keys"] = exc
-        if errors:
-            raise ValidationError(errors)
+            raise ValidationError({"file_name_pattern": exc}) from exc
 
     @property
     def purge_queue(self) -> str:

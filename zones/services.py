@@ -51,6 +51,7 @@ def zone_create(
     and no row should be locked meanwhile.
     """
     _refuse_secret_fields(fields)
+    host_keys.zone_fields_host_keys_clean(fields)
     key_text = _pasted_key(private_key) if private_key else ssh_keys.key_generate(key_type=key_type)
     zone = Zone(**fields, ssh_private_key=key_text, link_secret=link_secret_generate())
     with transaction.atomic():
@@ -74,6 +75,7 @@ def zone_update(
     example to replace a key whose encryption key was lost.
     """
     _refuse_secret_fields(fields)
+    host_keys.zone_fields_host_keys_clean(fields)
     key_action = KeyAction(key_action)
     if private_key and key_action != KeyAction.PASTE:
         raise ValidationError(

@@ -380,3 +380,28 @@ def test_ssh_keyscan_takes_the_end_of_options_marker_the_fetch_passes():
         check=False,
     )
     assert "usage" not in result.stderr.lower(), result.stderr
+
+
+@pytest.mark.django_db
+def test_admin_unusable_stored_keys_are_named_and_can_be_replaced(
+    admin_client, form_data, tmp_path
+):
+    saved = admin_client.post(ADD_URL, {**form_data, "host_key_action": "clear"})
+    assert saved.status_code == 302
+    zone = Zone.objects.get(name=form_data["name"])
+    Zone.objects.filter(pk=zone.pk).update(host_keys="written by hand\n")
+    change = {**form_data, "key_action": "keep"}
+
+    page = admin_client.get(change_url(zone)).content.decode()
+    other_change = admin_client.post(change_url(zone), {**change, "speed_kbps": "500"})
+
+    assert "Сохранённые ключи хоста непригодны: Строка 1" in page
+    assert other_change.status_code == 302  # the rest of the zone stays editable
+    assert Zone.objects.get(pk=zone.pk).speed_kbps == 500
+    ed = keygen_file(tmp_path, "ed", key_type="ed25519")
+    fixed = admin_client.post(
+        change_url(zone), {**change, "host_key_action": "paste", "host_keys_pasted": public(ed)}
+    )
+    assert fixed.status_code == 302
+    zone.refresh_from_db()
+    assert zone.host_keys.split() == public(ed).split()[:2]
