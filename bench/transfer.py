@@ -1,5 +1,5 @@
 """Transfer: one workstation-client cycle sending 1,000 MiB in 200 recordings to a storage
-server through the real confined sshd (the zone's key behind the ``rrsync -wo …`` line the
+server through the real confined sshd (the zone's key behind the upload-module line the
 admin page shows), against plain ``rsync -a`` of the same files over the same ssh (same sshd,
 port, user and ssh options; another key, not confined) into an ordinary directory, measured
 in the same run. And ``--bwlimit`` accuracy: the client's send at SPEED=2000 KB/s.
@@ -278,7 +278,7 @@ def run(args: argparse.Namespace, *, work: Path, server, env: dict[str, str]) ->
     print(f"plain rsync -a:               {plain:.2f} s, {mib / plain:.0f} MiB/s")
     print(f"plain rsync -a --bwlimit={MAX_SPEED_KBPS}: {capped:.2f} s, {mib / capped:.0f} MiB/s")
     print(
-        f"client cycle (rrsync):        {cycle:.2f} s, {mib / cycle:.0f} MiB/s "
+        f"client cycle (module):        {cycle:.2f} s, {mib / cycle:.0f} MiB/s "
         f"(SPEED={MAX_SPEED_KBPS}, {report.summary()})"
     )
     print(

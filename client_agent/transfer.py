@@ -1,18 +1,22 @@
 r"""Sending recordings to the zone's storage server with the system's rsync and ssh.
 
-The storage server lets the zone's key do one thing: add files under PATH_DST through
-``rrsync -wo -no-del -no-lock -no-overwrite`` (see ``zones.ssh_keys``). Paths the client
-names are therefore relative to PATH_DST, each workstation writes under its own directory
-(``<workstation>/<name>``, so two operators' recordings of one transferred call never
-collide), and an existing file is never replaced.
+The storage server lets the zone's key do one thing: add plain files under PATH_DST through
+rsync's daemon over ssh, a write-only module rooted at PATH_DST (see ``zones.ssh_keys`` and
+docker/storage/bootstrap.sh, which writes the module's configuration). Destinations are
+therefore ``USER@SERVER::opvideo/<workstation>/``: each workstation writes under its own
+directory (so two operators' recordings of one transferred call never collide), the
+server gives every file and directory its own fixed mode, and an existing file is never
+replaced. The module refuses every option but the ones sent here, and a request without
+``--ignore-existing`` (never replace) or ``--omit-dir-times`` (never change a directory's
+time).
 
-That last rule decides how an interrupted transfer is handled. rrsync refuses
-``--partial-dir`` under ``-no-overwrite`` (moving a partial file into place would be an
-overwrite), and ``--partial`` would leave a truncated file under the final name, which
-``-no-overwrite`` would then protect forever. So no partial files are kept: rsync writes each
-file to a hidden temporary name and renames it only when it is complete, the server side
-deletes the temporary file when the connection dies, and an interrupted file is sent again
-from the start. A file under its final name on storage is always complete.
+That rule decides how an interrupted transfer is handled. The module refuses
+``--partial-dir`` (moving a partial file into place would be an overwrite), and ``--partial``
+would leave a truncated file under the final name, which ``--ignore-existing`` would then
+protect forever. So no partial files are kept: rsync writes each file to a hidden temporary
+name and renames it only when it is complete, the server side deletes the temporary file
+when the connection dies, and an interrupted file is sent again from the start. A file
+under its final name on storage is always complete.
 
 Whether a file arrived is not inferred from rsync's exit status: after each transfer a dry
 run asks the server, for every file, whether it exists and whether its size and modification
@@ -72,11 +76,14 @@ CHECK_KEY_DIR_PREFIX = "check-"
 STALE_CHECK_SECONDS = 3600
 _SEND_PREFIX = b"opvideo-send: "
 _EXISTS = re.compile(rb"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
+# What rsync's daemon says first, and what the upload module's check says when it refuses.
+_DAEMON_GREETING = b"@RSYNCD:"
+_UPLOAD_REFUSED = "opvideo upload refused"
 
 # rsync exit codes (rsync(1), EXIT VALUES) that a later attempt can cure.
 _RETRYABLE_CODES = {5, 10, 12, 30, 35, 255}
 _PARTIAL_CODES = {23, 24}
-# ssh/rrsync messages that no retry will cure, and what an admin has to do about each.
+# ssh/rsync messages that no retry will cure, and what an admin has to do about each.
 _FATAL_MESSAGES = (
     (
         "Permission denied (publickey",
@@ -92,9 +99,24 @@ _FATAL_MESSAGES = (
         "something else answers at that address: do not accept its key, find out what it is",
     ),
     (
+        "opvideo upload refused",
+        "the storage server's upload module refused the request (is the key's line the one "
+        "shown on the zone's admin page, installed with docker/storage/bootstrap.sh?)",
+    ),
+    (
+        "@ERROR:",
+        "the storage server's rsync daemon refused the request (install the zone's line with "
+        "docker/storage/bootstrap.sh, which also writes the upload module)",
+    ),
+    (
+        "is configured to refuse",
+        "the storage server's upload module refused an option (install the zone's line with "
+        "docker/storage/bootstrap.sh, which also writes the upload module)",
+    ),
+    (
         "rrsync error",
-        "the storage server's rrsync refused the request (is the key's line the one shown on "
-        "the zone's admin page?)",
+        "the storage server still has the zone's old rrsync line: install the current line "
+        "with docker/storage/bootstrap.sh",
     ),
     ("No space left on device", "the storage server is out of disk space"),
 )
@@ -313,17 +335,18 @@ class StorageLink:
     def rsync_command(
         self, *, list_file: Path, dry_run: bool, by_content: bool = False
     ) -> list[str]:
+        # Modes are not sent: the server's module gives every file and directory its own.
         command = [
             "rsync",
+            # Files keep their modification time: "delivered" is the same size and time.
             "--times",
+            # Directories do not; the server refuses a request that would set theirs.
+            "--omit-dir-times",
             # Names as their bytes, not \#ooo escapes (the module docstring).
             "--8-bit-output",
-            # Files as the video server (nginx) must read them, whatever the recorder's umask.
-            "--chmod=D0755,F0644",
             # Storage file systems may keep coarser times than the workstation's.
             "--modify-window=1",
-            # rrsync -no-overwrite forces it on the server anyway; asking for it too keeps
-            # "never replace a stored recording" true even behind a hand-made key line.
+            # Never replace a stored recording; the server refuses a request without it.
             "--ignore-existing",
             f"--files-from={list_file}",
             "--from0",
@@ -342,8 +365,11 @@ class StorageLink:
         return [*command, f"{self.zone.path_src.rstrip('/')}/", self._remote()]
 
     def _remote(self) -> str:
-        # Relative: rrsync roots the path at PATH_DST.
-        return f"{self.zone.ssh_user}@{self.zone.server}:{self.config.workstation}/"
+        # rsync's daemon over ssh (the -e above): the module is rooted at PATH_DST.
+        return (
+            f"{self.zone.ssh_user}@{self.zone.server}::{ssh_keys.UPLOAD_MODULE}/"
+            f"{self.config.workstation}/"
+        )
 
     # --- operations -------------------------------------------------------------------------
 
@@ -430,10 +456,12 @@ class StorageLink:
         return result
 
     def probe(self) -> tuple[bool, str]:
-        """For ``check``: does the server accept the key, and is the key confined by rrsync?"""
+        """For ``check``: does the server accept the key, and is the key confined to the
+        upload module? Logged in, the forced command answers any command with the rsync
+        daemon's greeting; the module's own check then refuses a download."""
         target = f"{self.zone.ssh_user}@{self.zone.server}"
         login, _ = self._run([*self.ssh_command(), target, "true"], what="check")
-        if not login.ok:
+        if not login.ok and not any(line.startswith(_DAEMON_GREETING) for line in login.lines()):
             failure = failure_classify(run=login, zone=self.zone)
             return False, failure.reason
         with tempfile.TemporaryDirectory() as scratch:
@@ -442,16 +470,17 @@ class StorageLink:
                     "rsync",
                     "-e",
                     shlex.join(self.ssh_command()),
-                    f"{target}:opvideo-check-read",
+                    f"{target}::{ssh_keys.UPLOAD_MODULE}/opvideo-check-read",
                     scratch,
                 ],
                 what="check",
             )
-        if "write-only" in read.output:
+        if _UPLOAD_REFUSED in read.output:
             return True, f"{target}:{self.zone.ssh_port} accepts the key, confined to uploads"
         return True, (
-            f"{target}:{self.zone.ssh_port} accepts the key, but it does not look confined by "
-            "rrsync -wo: install the authorized_keys line shown on the zone's admin page"
+            f"{target}:{self.zone.ssh_port} accepts the key, but it does not look confined to "
+            "OPVideo's upload module: install the line shown on the zone's admin page with "
+            "docker/storage/bootstrap.sh"
         )
 
     # --- internals --------------------------------------------------------------------------

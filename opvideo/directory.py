@@ -70,7 +70,7 @@ def authentication_backends(*, with_directory: bool) -> list[str]:
     return [
         # First, so a locked-out user name is refused before any directory is asked.
         "axes.backends.AxesStandaloneBackend",
-        *(["django_auth_ldap.backend.LDAPBackend"] if with_directory else []),
+        *(["search.directory.DirectoryBackend"] if with_directory else []),
         # Last: local accounts, and the break-glass superuser when the directory is down.
         "django.contrib.auth.backends.ModelBackend",
     ]

@@ -10,6 +10,7 @@ mounted as files), so no secret has to appear in a process environment listing.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "storage",
     "search",
     "client_agent",
+    "legacy",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +169,16 @@ if LDAP_SERVER_URI:
         )
     )
 
+# The hourly re-reading of every directory user (search.directory_sync): minutes between
+# runs (beat's fixed entry, below), and the largest share of those users one run may
+# deactivate; more means a misconfigured group or filter rather than people leaving, so the
+# run changes nothing and fails (`manage.py sync_directory_users --force` overrides).
+OPVIDEO_DIRECTORY_SYNC_MINUTES = env.int("OPVIDEO_DIRECTORY_SYNC_MINUTES", default=60)
+OPVIDEO_DIRECTORY_SYNC_MAX_SHARE = env.float("OPVIDEO_DIRECTORY_SYNC_MAX_SHARE", default=0.2)
+
+# Days an API token is valid from its issue; a new token is needed after that.
+OPVIDEO_API_TOKEN_DAYS = env.int("OPVIDEO_API_TOKEN_DAYS", default=90)
+
 # Members of this Django group (mirrored from the directory group of the same name) may place
 # and lift legal holds; so may anyone given the storage.manage_legal_hold permission.
 OPVIDEO_HOLD_GROUP = env.str("OPVIDEO_HOLD_GROUP", default="opvideo-qa")
@@ -266,6 +278,17 @@ OPVIDEO_FIXITY_INTERVAL_MINUTES = env.int("OPVIDEO_FIXITY_INTERVAL_MINUTES", def
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
 # worker per zone's storage server, consuming only the queue zone.<ZONE>.
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# The stack's Redis requires a password (docker/redis/redis.sh), from REDIS_PASSWORD(_FILE).
+# It goes to Celery apart from the URL (broker_password): Celery takes CELERY_BROKER_URL from
+# the environment over this module, so a password put into the URL here would be lost.
+CELERY_BROKER_PASSWORD = env_secret("REDIS_PASSWORD", default="") or None
+if CELERY_BROKER_PASSWORD and urlsplit(CELERY_BROKER_URL).password is not None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL has a password of its own and REDIS_PASSWORD is set too: "
+        "give the password once, in REDIS_PASSWORD_FILE"
+    )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -293,8 +316,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
         "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 3600
     ),
 }
+# Fixed entries; django-celery-beat's scheduler writes them into its database at start (the
+# zones' entries are written by zones.beat). The directory sync runs only with a directory,
+# on the queue of the worker beside the web (it needs the web's database rights and the
+# directory's bind account, which the zones' storage workers do not have).
+CELERY_BEAT_SCHEDULE = (
+    {
+        "opvideo: directory sync": {
+            "task": "search.directory_sync",
+            "schedule": timedelta(minutes=OPVIDEO_DIRECTORY_SYNC_MINUTES),
+            "options": {"queue": "directory"},
+        }
+    }
+    if LDAP_SERVER_URI
+    else {}
+)
 # A purge sent without a queue (a shell, a script) still goes to its zone's worker.
-CELERY_TASK_ROUTES = ["storage.tasks.task_route"]
+# The directory sync sent by hand (`.delay()`) goes to the directory worker like beat's.
+CELERY_TASK_ROUTES = [
+    "storage.tasks.task_route",
+    {"search.directory_sync": {"queue": "directory"}},
+]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Log through LOGGING below, like the rest of the project.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,6 +2,10 @@
 # Install what the project needs on a Debian machine, skipping what is already there.
 #   install-deps.sh run   - what `make run` needs
 #   install-deps.sh test  - what `make test` needs (the real services the tests start)
+#   install-deps.sh bench - what `make bench` needs (test's, and wrk)
+#   install-deps.sh lock  - what `make lock` needs (pip-tools in the virtualenv)
+# Python packages come only from the hashed lock files (requirements*.txt, `make lock`):
+# pip refuses any file whose hash is not in them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,7 +43,12 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 stamp="$venv/.installed-$(basename "$req")"
-if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements-pip.txt -nt "$stamp" ]; then
+  # pip and setuptools first: the current pip, and the builder of the packages published
+  # only as source (mysqlclient, python-ldap). Without build isolation those are built with
+  # this checked setuptools instead of one pip would fetch, unchecked, for each build.
+  "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r requirements-pip.txt
+  "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes --no-build-isolation \
+    -r "$req"
   touch "$stamp"
 fi

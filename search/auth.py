@@ -1,7 +1,9 @@
 """Authentication glue: directory outages, client addresses, API tokens."""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -36,25 +38,45 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def api_token_user(request: HttpRequest):
-    """The user behind ``Authorization: Token <key>``, or None."""
+@dataclass(frozen=True)
+class TokenCheck:
+    """What ``Authorization: Token <key>`` came to: the user, or a refusal to give as the
+    401's message (with the token, when the key is a known one, for the audit)."""
+
+    user: Any = None
+    error: str = ""
+    token: ApiToken | None = None
+
+
+def api_token_check(request: HttpRequest) -> TokenCheck | None:
+    """The user behind ``Authorization: Token <key>``, or why not; None without a token."""
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "token" or not key.strip():
         return None
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key.strip()), revoked=False, user__is_active=True)
+        .filter(key_hash=ApiToken.hash_key(key.strip()))
         .first()
     )
     if token is None:
-        return None
+        logger.warning("API request with an unknown token from %s", client_ip(request))
+        return TokenCheck(error="invalid token")
+    now = timezone.now()
+    if token.revoked:
+        return TokenCheck(error="token revoked", token=token)
+    if token.is_expired(now):
+        return TokenCheck(
+            error=f"token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; ask for a new one",
+            token=token,
+        )
+    if not token.user.is_active:
+        return TokenCheck(error="the token's user is deactivated", token=token)
     # "Last used" is for an admin deciding whether a token is still needed: to the minute is
     # enough, and an integration polling the API then writes once a minute, not per request.
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return TokenCheck(user=token.user, token=token)
 
 
 def user_may_hold(user) -> bool:

@@ -2,11 +2,16 @@
 
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from functools import cache
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import NOT_PROVIDED
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from storage.models import Video
 from storage.services import video_legal_hold_set
@@ -119,10 +124,53 @@ def legal_hold_change(*, request: HttpRequest, video: Video, hold: bool, reason:
     return video
 
 
-def api_token_issue(*, user, label: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``; the key is returned once and only its hash is kept."""
+def api_token_issue(*, user, label: str, issued_by=None) -> tuple[ApiToken, str]:
+    """A new token for ``user``; the key is returned once and only its hash is kept.
+
+    ``issued_by`` (the admin's user, None for a script acting as the owner) may issue one
+    for themselves; for anyone else only a superuser may: otherwise a staff user with the
+    "add API token" permission could act through the API as any account, a superuser's
+    included, and the audit would name the victim.
+    """
+    issuer = issued_by or user
+    if issuer.pk != user.pk and not issuer.is_superuser:
+        raise PermissionDenied("only a superuser may issue an API token for another user")
+    if not user.is_active:
+        raise ValidationError(_("The user is inactive; a token for them would never work."))
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, label=label, key_hash=ApiToken.hash_key(key), prefix=key[:8]
+        user=user,
+        label=label,
+        key_hash=ApiToken.hash_key(key),
+        prefix=key[:8],
+        issued_by=issuer,
+        expires_at=timezone.now() + timedelta(days=settings.OPVIDEO_API_TOKEN_DAYS),
+    )
+    AccessEvent.objects.create(
+        user=issuer,
+        username=issuer.get_username(),
+        action=AccessEvent.Action.TOKEN_ISSUE,
+        detail=(
+            _("%(prefix)s… for %(owner)s (%(label)s), valid until %(date)s")
+            % {
+                "prefix": token.prefix,
+                "owner": user.get_username(),
+                "label": label,
+                "date": f"{timezone.localtime(token.expires_at):%Y-%m-%d}",
+            }
+        )[:255],
     )
     return token, key
+
+
+def access_token_refused_record(*, request: HttpRequest, token: ApiToken, reason: str) -> None:
+    """Audit a known key that was refused: the token's owner, whose key it is, and why."""
+    AccessEvent.objects.create(
+        user=token.user,
+        username=token.user.get_username(),
+        action=AccessEvent.Action.TOKEN_REFUSED,
+        via_api=True,
+        detail=f"{token.prefix}…: {reason}"[:255],
+        remote_addr=client_ip(request),
+        user_agent=request.headers.get("User-Agent", "")[:255],
+    )

@@ -21,12 +21,17 @@ from storage.links import video_link
 from storage.models import Video
 from zones.selectors import zone_names
 
-from .auth import api_token_user, user_may_hold
+from .auth import api_token_check, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
 from .integrity import IntegrityState
 from .models import AccessEvent
 from .selectors import video_search, videos_zones_attach
-from .services import access_search_record, access_video_record, legal_hold_change
+from .services import (
+    access_search_record,
+    access_token_refused_record,
+    access_video_record,
+    legal_hold_change,
+)
 
 PAGE_SIZE = 20
 API_PAGE_SIZE = 100
@@ -151,12 +156,11 @@ def video_download(request: HttpRequest, pk: int) -> HttpResponse:
     """
     via_api = False
     if not request.user.is_authenticated:
-        user = api_token_user(request)
-        if user is None and "Authorization" in request.headers:
-            return JsonResponse({"error": "authentication required"}, status=401)
-        if user is None:
+        if "Authorization" not in request.headers:
             return redirect_to_login(request.get_full_path())
-        request.user = user
+        refusal = _token_sign_in(request)
+        if refusal is not None:
+            return refusal
         via_api = True
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     url = video_link(video=video, download=True)
@@ -200,10 +204,9 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
 def api_videos(request: HttpRequest) -> JsonResponse:
     """``GET /api/videos/?session=…`` with the page's filters; session or token auth."""
     if not request.user.is_authenticated:
-        user = api_token_user(request)
-        if user is None:
-            return JsonResponse({"error": "authentication required"}, status=401)
-        request.user = user
+        refusal = _token_sign_in(request)
+        if refusal is not None:
+            return refusal
     form, found = _search(request, page_size=API_PAGE_SIZE, via_api=True)
     if found is None:
         errors = form.errors.get_json_data() if form.is_bound else {}
@@ -226,10 +229,28 @@ def api_videos(request: HttpRequest) -> JsonResponse:
 @require_GET
 def api_me(request: HttpRequest) -> JsonResponse:
     """Who the API sees: lets an integration check its token without running a search."""
-    user = request.user if request.user.is_authenticated else api_token_user(request)
-    if user is None:
+    if not request.user.is_authenticated:
+        refusal = _token_sign_in(request)
+        if refusal is not None:
+            return refusal
+    return JsonResponse({"username": request.user.get_username()})
+
+
+def _token_sign_in(request: HttpRequest) -> JsonResponse | None:
+    """Make the API token's user the request's user, or the 401 that says why not.
+
+    A known key refused (expired, revoked, its user deactivated) is audited under its
+    owner: someone still holds it. Without any token the answer is the plain 401.
+    """
+    check = api_token_check(request)
+    if check is None:
         return JsonResponse({"error": "authentication required"}, status=401)
-    return JsonResponse({"username": user.get_username()})
+    if check.user is None:
+        if check.token is not None:
+            access_token_refused_record(request=request, token=check.token, reason=check.error)
+        return JsonResponse({"error": check.error}, status=401)
+    request.user = check.user
+    return None
 
 
 def _video_json(row: ResultRow, *, request: HttpRequest) -> dict:

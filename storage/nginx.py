@@ -20,6 +20,12 @@ TEMPLATE = Path(settings.BASE_DIR) / "docker" / "nginx" / "nginx.conf.template"
 SAFE_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,}\Z")
 # The extension goes into a location regex; the zone form allows no more than this anyway.
 SAFE_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,5}\Z")
+# The workers' user and group go into the `user` directive unquoted: POSIX names only.
+SAFE_ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+# Debian's nginx package runs its workers as this user.
+DEFAULT_WORKER_USER = "www-data"
+# What the container's entrypoint puts instead of a user directive (docker/nginx).
+NO_USER_DIRECTIVE = "# no user directive: nginx runs as the container's user"
 
 
 class NginxConfigError(ValueError):
@@ -46,8 +52,24 @@ def nginx_conf_render(
     pid_file: str = "/run/opvideo-nginx.pid",
     temp_dir: str = "/var/lib/nginx",
     mime_types: str = "/etc/nginx/mime.types",
+    worker_user: str | None = DEFAULT_WORKER_USER,
+    worker_group: str | None = None,
 ) -> str:
-    """The finished nginx.conf for ``zone``; refuses a zone it cannot serve safely."""
+    """The finished nginx.conf for ``zone``; refuses a zone it cannot serve safely.
+
+    The workers run as ``worker_user`` with ``worker_group`` (default: the zone's storage
+    user's own group, the one docker/storage/bootstrap.sh gives PATH_DST) as their group:
+    PATH_DST is 750 and the recordings 640, readable by that group and by no one else.
+    ``worker_user=None`` gives the container's file, without a user directive.
+    """
+    if worker_user is None:
+        user_directive = NO_USER_DIRECTIVE
+    else:
+        worker_group = worker_group or zone.ssh_user
+        for what, name in (("worker user", worker_user), ("worker group", worker_group)):
+            if not SAFE_ACCOUNT.match(name or ""):
+                raise NginxConfigError(f"the {what} {name!r} is not a POSIX user or group name")
+        user_directive = f"user {worker_user} {worker_group};"
     secret = zone.link_secret
     if not secret:
         raise NginxConfigError(
@@ -71,6 +93,7 @@ def nginx_conf_render(
         "PID_FILE": pid_file,
         "TEMP_DIR": temp_dir,
         "MIME_TYPES": mime_types,
+        "USER_DIRECTIVE": user_directive,
     }
     missing = template_placeholders() - values.keys()
     if missing:

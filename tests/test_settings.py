@@ -60,7 +60,12 @@ def test_every_documented_variable_has_an_explanation(example):
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_no_secret_is_filled_in_the_example(example):
     values = env_example(example)
-    for name in ("DJANGO_SECRET_KEY", "DATABASE_PASSWORD", "FIELD_ENCRYPTION_KEYS"):
+    for name in (
+        "DJANGO_SECRET_KEY",
+        "DATABASE_PASSWORD",
+        "FIELD_ENCRYPTION_KEYS",
+        "REDIS_PASSWORD",
+    ):
         if name in values:
             assert values[name] == "", f"{name} must be empty in {example.name}"
     assert "FIELD_ENCRYPTION_KEYS" in values

@@ -334,8 +334,8 @@ class ZoneAdmin(admin.ModelAdmin):
             'spellcheck="false">{}</textarea><div class="help">{}</div>',
             line,
             _(
-                "Append this line to ~%(user)s/.ssh/authorized_keys on %(server)s. It lets "
-                "the key only add new files under %(path)s with rrsync."
+                "Install this line on %(server)s with docker/storage/bootstrap.sh --user "
+                "%(user)s: it lets the key only add new plain files under %(path)s."
             )
             % {"user": obj.ssh_user, "server": obj.server, "path": obj.path_dst},
         )

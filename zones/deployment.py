@@ -108,14 +108,19 @@ _SERVICES = _Template("""\
       # The retention worker's own database user (README, Operations: database users).
       DATABASE_URL: "${OPVIDEO_RM_DATABASE_URL:?set OPVIDEO_RM_DATABASE_URL}"
       DATABASE_PASSWORD_FILE: /run/secrets/db_password
+      # Redis's password, which the settings give Celery beside CELERY_BROKER_URL.
+      REDIS_PASSWORD_FILE: /run/secrets/redis_password
     secrets:
       - source: db_password_rm
         target: db_password
+      - source: redis_password
+        target: redis_password
     volumes:
       - type: bind
         source: @{Q_PATH}
         target: @{Q_PATH}
-    networks: [opvideo]
+    # broker: the internal network on which alone Redis is.
+    networks: [opvideo, broker]
     deploy:
       replicas: 1
       placement:

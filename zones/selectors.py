@@ -112,9 +112,14 @@ def zone_key_fingerprint(*, zone: Zone) -> str:
     return zone_key(zone=zone).fingerprint
 
 
-def zone_authorized_keys_line(*, zone: Zone, rrsync_path: str = ssh_keys.RRSYNC_PATH) -> str:
+def zone_authorized_keys_line(
+    *,
+    zone: Zone,
+    rsync_path: str = ssh_keys.RSYNC_PATH,
+    config_path: str = ssh_keys.UPLOAD_CONFIG,
+) -> str:
     """The line to install on the zone's storage server (see ``ssh_keys.authorized_keys_line``)."""
-    return ssh_keys.authorized_keys_line(zone=zone, rrsync_path=rrsync_path)
+    return ssh_keys.authorized_keys_line(zone=zone, rsync_path=rsync_path, config_path=config_path)
 
 
 @dataclass(frozen=True)

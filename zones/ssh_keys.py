@@ -2,8 +2,11 @@
 
 Every workstation of a zone uses the same private key (it is read from ``CONFIG.RSA_KEY``), so
 the key must be worth as little as possible to whoever copies it off a workstation: on the
-storage server it is installed behind a forced ``rrsync`` command that can only *add* files
-under ``PATH_DST``: no shell, no reads, no deletes, no overwrites, no forwarding.
+storage server it is installed behind a forced command that starts rsync's own daemon for
+one write-only module rooted at ``PATH_DST`` (its configuration is installed by
+docker/storage/bootstrap.sh): the key can only *add* plain files, with fixed modes, under
+``PATH_DST/<directory>/``: no shell, no reads, no deletes, no overwrites, no links, devices
+or FIFOs, no change of the mode, owner or time of anything that exists, no forwarding.
 
 Keys are generated here (ed25519 by default; RSA 4096 for storage servers whose sshd is too
 old for ed25519) rather than by hand with ``ssh-keygen`` as in the old README, and a pasted
@@ -36,7 +39,12 @@ KeyType = Literal["ed25519", "rsa"]
 KEY_TYPES: tuple[KeyType, ...] = ("ed25519", "rsa")
 
 # Debian's rsync package installs it here; a storage host with another layout passes its own.
-RRSYNC_PATH = "/usr/bin/rrsync"
+RSYNC_PATH = "/usr/bin/rsync"
+# The upload module's configuration on the storage server, written there by bootstrap.sh
+# (root's, so the storage user cannot loosen it); its pre-xfer check lies beside it.
+UPLOAD_CONFIG = "/etc/opvideo/rsyncd-upload.conf"
+# The module's name in that configuration: the client sends to USER@SERVER::opvideo/<ws>/.
+UPLOAD_MODULE = "opvideo"
 
 RSA_GENERATED_BITS = 4096
 RSA_MIN_BITS = 2048
@@ -45,7 +53,7 @@ RSA_MAX_BITS = 16384
 # A 16384-bit RSA key in PEM is about 12.5 KB; anything much longer is not one key.
 MAX_KEY_TEXT_LENGTH = 20_000
 
-# What may stand unquoted inside command="…" in authorized_keys and in rrsync's argument:
+# What may stand unquoted inside command="…" in authorized_keys and in rsync's arguments:
 # no quote, backslash, space, newline or shell metacharacter can get through.
 _COMMAND_SAFE_PATH = re.compile(r"/[A-Za-z0-9._@+/-]*\Z")
 
@@ -127,7 +135,7 @@ def key_generate(*, key_type: KeyType = "ed25519") -> str:
     """A new unencrypted private key in the OpenSSH format.
 
     Unencrypted because the workstation daemon runs unattended; the copy at rest is
-    protected by the column encryption instead, and the key's power by ``rrsync``.
+    protected by the column encryption instead, and the key's power by the forced command.
     """
     if key_type == "ed25519":
         private = ed25519.Ed25519PrivateKey.generate()
@@ -173,23 +181,36 @@ def key_load(*, private_key: str) -> SshKey:
     return _describe(private)
 
 
-def authorized_keys_line(*, zone: Zone, rrsync_path: str = RRSYNC_PATH) -> str:
+def authorized_keys_line(
+    *, zone: Zone, rsync_path: str = RSYNC_PATH, config_path: str = UPLOAD_CONFIG
+) -> str:
     """The line to append to the storage user's ``~/.ssh/authorized_keys`` for ``zone``.
 
-    ``restrict`` turns off pty, port/agent/X11 forwarding and user rc; the forced command
-    lets the key do nothing but an rsync upload into ``PATH_DST``: ``-wo`` write only,
-    ``-no-del`` no ``--delete``/``--remove-source-files`` on the server side,
-    ``-no-overwrite`` never replaces an existing recording, ``-no-lock`` because all the
-    zone's workstations upload at the same time with this one key.
+    ``restrict`` turns off pty, port/agent/X11 forwarding and user rc. Whatever the client
+    asks to run, sshd runs the forced command: rsync's daemon over ssh (``--server
+    --daemon``), reading its one module, write only, from ``config_path``, with the module's
+    path set to the zone's PATH_DST (``--dparam``: a default for the module, which sets no
+    path of its own). What the module lets a client do, and why, is in that configuration
+    (docker/storage/bootstrap.sh writes it). ``umask 027`` because the one directory rsync
+    creates outside its file list, the destination ``<workstation>/``, gets the daemon's
+    umask rather than the module's ``incoming chmod``. ``env -i``: nothing of the session's
+    environment reaches rsync, where an sshd that accepts the client's variables
+    (``AcceptEnv``) would otherwise let it send ``RSYNC_NO_XFER_EXEC`` and switch the
+    module's pre-transfer check off.
 
-    PATH_DST goes in unquoted: the model's validators hold it to a character set that needs
-    no quoting, and this function refuses to build the line if that ever stops being true.
+    PATH_DST and the paths go in unquoted: the model's validators hold PATH_DST to a
+    character set that needs no quoting, and this function refuses to build the line if
+    that ever stops being true.
     """
     path_dst = _command_safe_path(zone.path_dst, what="PATH_DST")
-    rrsync = _command_safe_path(rrsync_path, what="rrsync path")
+    rsync = _command_safe_path(rsync_path, what="rsync path")
+    config = _command_safe_path(config_path, what="rsync module configuration")
     zone_name_validator(zone.name)  # the comment must not be able to break the line
     key = key_load(private_key=zone.ssh_private_key)
-    command = f"{rrsync} -wo -no-del -no-lock -no-overwrite {path_dst}"
+    command = (
+        f"umask 027; exec /usr/bin/env -i {rsync} --server --daemon --config={config} "
+        f"--dparam=path={path_dst} ."
+    )
     line = f'restrict,command="{command}" {key.public_line(comment=key_comment(zone=zone))}'
     if "\n" in line or "\r" in line:  # pragma: no cover - guarded by the checks above
         raise ValueError("an authorized_keys line must be one line")

@@ -5,6 +5,9 @@
 #   worker           wait for the database, run the Celery worker of zone $OPVIDEO_ZONE on
 #                    queue zone.$OPVIDEO_ZONE (the retention service, opvideo_rm_<zone>)
 #   beat             wait for the database, run the one Celery beat (DatabaseScheduler)
+#   directory        wait for the database, run the Celery worker of queue `directory` (the
+#                    hourly directory sync: beside the web, with its database user and the
+#                    directory's bind password)
 #   manage ARGS...   wait for the database, run `manage.py ARGS...` (one-off admin commands)
 #   anything else    run as given
 #
@@ -87,6 +90,17 @@ case "$role" in
     exec celery -A opvideo beat \
       --scheduler django_celery_beat.schedulers:DatabaseScheduler \
       --pidfile= \
+      --loglevel "${LOG_LEVEL:-INFO}" \
+      "$@"
+    ;;
+  directory)
+    ephemeral_secret_key
+    wait_for_database
+    # Node name directory@<host>: the healthcheck pings it by OPVIDEO_WORKER_NODE.
+    exec celery -A opvideo worker \
+      --queues directory \
+      --hostname "${OPVIDEO_WORKER_NODE:-directory}@%h" \
+      --concurrency 1 \
       --loglevel "${LOG_LEVEL:-INFO}" \
       "$@"
     ;;

@@ -8,12 +8,14 @@ gunicorn or celery), so the image's one HEALTHCHECK fits every service of the st
 - web: ``GET /healthz/`` on the local gunicorn must answer 200 (it also asks the database).
   It is sent with an allowed Host and ``X-Forwarded-Proto: https``, as the TLS proxy in
   front would, so host checking and the https redirect stay on in production.
-- worker: a Celery ping to this worker alone (node ``<OPVIDEO_ZONE>@<hostname>``) must be
+- worker: a Celery ping to this worker alone (node ``<OPVIDEO_ZONE>@<hostname>``, or
+  ``<OPVIDEO_WORKER_NODE>@<hostname>`` for the directory worker) must be
   answered: the worker is connected to the broker and its main loop is alive.
 - beat: nothing to ask; beat exits when it fails and Swarm starts it again.
 
 Exit status 0 is healthy, 1 unhealthy (what Docker expects); one line says why.
-Standard library and celery only, so a check costs no Django start.
+Standard library and celery only, so a check costs no Django start. Redis's password comes
+from REDIS_PASSWORD(_FILE), as in the settings.
 """
 
 from __future__ import annotations
@@ -71,11 +73,18 @@ def check_web() -> tuple[bool, str]:
 def check_worker() -> tuple[bool, str]:
     from celery import Celery
 
-    zone = os.environ.get("OPVIDEO_ZONE", "")
+    # A zone's worker is named after its zone; the directory worker (entrypoint role
+    # `directory`) after OPVIDEO_WORKER_NODE.
+    zone = os.environ.get("OPVIDEO_WORKER_NODE") or os.environ.get("OPVIDEO_ZONE", "")
     node = f"{zone}@{socket.gethostname()}"
     app = Celery(
         "opvideo-healthcheck", broker=_env_secret("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     )
+    try:
+        # Apart from the URL, as the settings give it (Celery prefers the URL of the environment).
+        app.conf.broker_password = _env_secret("REDIS_PASSWORD", "") or None
+    except OSError as exc:
+        return False, f"worker {node}: cannot read the broker's password: {exc}"
     try:
         replies = app.control.ping(destination=[node], timeout=5)
     except Exception as exc:  # the broker itself is unreachable

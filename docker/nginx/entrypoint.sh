@@ -4,6 +4,8 @@
 #
 #   ZONE, PATH_DST, VIDEO_EXTENSION (the zone's recording type, e.g. mp4: nothing else is
 #   served) and LINK_SECRET (or LINK_SECRET_FILE, a Swarm secret) are required.
+#   NGINX_USER ("user" or "user group") sets the workers' user when nginx starts as root;
+#   unset (the stack runs the container as the storage user) there is no user directive.
 #   entrypoint.sh --render-only   prints the finished config instead of starting nginx.
 set -eu
 
@@ -29,7 +31,21 @@ if [ "${#LINK_SECRET}" -lt 16 ]; then
   echo "LINK_SECRET is shorter than 16 characters" >&2; exit 2
 fi
 
-export ZONE PATH_DST LINK_SECRET VIDEO_EXTENSION
+# It goes into the user directive unquoted: one or two POSIX names.
+if [ -n "${NGINX_USER:-}" ]; then
+  case "$NGINX_USER" in
+    *"
+"*) echo "NGINX_USER must be one line" >&2; exit 2 ;;
+  esac
+  if ! printf '%s\n' "$NGINX_USER" | grep -Eqx '[a-z_][a-z0-9_-]{0,31}( [a-z_][a-z0-9_-]{0,31})?'; then
+    echo "NGINX_USER must be a user name, or a user and a group name" >&2; exit 2
+  fi
+  USER_DIRECTIVE="user $NGINX_USER;"
+else
+  USER_DIRECTIVE="# no user directive: nginx runs as the container's user"
+fi
+
+export ZONE PATH_DST LINK_SECRET VIDEO_EXTENSION USER_DIRECTIVE
 export LISTEN_PORT="${LISTEN_PORT:-8080}"
 export SERVER_NAME="${SERVER_NAME:-_}"
 export ACCESS_LOG="${ACCESS_LOG:-/dev/stdout}"

@@ -1,7 +1,7 @@
-"""The workstation client against the real things: a storage server (sshd with the zone's
-rrsync-confined key), rsync, and MariaDB reached as the least-privilege user the README
-describes. The client runs as a subprocess (``python -m client_agent …``), as systemd runs it,
-configured by nothing but its own db.conf."""
+"""The workstation client against the real things: a storage server (sshd with the zone's key
+confined to the upload module), rsync, and MariaDB reached as the least-privilege user the
+README describes. The client runs as a subprocess (``python -m client_agent …``), as systemd
+runs it, configured by nothing but its own db.conf."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Chain of custody, end to end (real client subprocess, sshd + rrsync + rsync, MariaDB as
-the client's least-privilege user): a recording leaves the workstation only when its exact
-bytes are on storage and registered as this workstation's row, whatever its name's script.
+"""Chain of custody, end to end (real client subprocess, sshd + the upload module + rsync,
+MariaDB as the client's least-privilege user): a recording leaves the workstation only when
+its exact bytes are on storage and registered as this workstation's row, whatever its name's
+script.
 
 Each story ends with every recording either on the workstation unchanged or on storage
 byte-identical with its row."""

@@ -1,5 +1,6 @@
-"""A cycle of the real client (subprocess, least-privilege database user, real sshd + rrsync +
-rsync), and what it leaves behind: files on storage, rows in VIDEO, a heartbeat, logs."""
+"""A cycle of the real client (subprocess, least-privilege database user, real sshd + the
+upload module + rsync), and what it leaves behind: files on storage, rows in VIDEO, a
+heartbeat, logs."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def test_client_requirements_are_the_projects_pins():
         for line in path.read_text().splitlines():
             line = line.split("#")[0].strip()
             if "==" in line:
-                name, version = line.split("==")
+                name, version = line.split()[0].split("==")
                 found[name.lower()] = version
         return found
 
@@ -189,7 +189,7 @@ def test_the_role_installs_the_units_from_the_code_and_nothing_per_site():
     assert "client_agent/deploy/opvideo.service" in tasks
     assert "client_agent/deploy/opvideo.logrotate" in tasks
     assert "/etc/systemd/system/opvideo.service" in tasks
-    assert "HEAD client_agent zones storage README.md" in tasks
+    assert "HEAD client_agent zones storage README.md requirements-pip.txt" in tasks
     defaults = (ROLE / "defaults" / "main.yml").read_text()
     # No variable names a zone, a storage server or a directory: those come from CONFIG.
     for word in ("zone", "server", "path_src", "path_dst"):

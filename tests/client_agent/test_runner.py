@@ -122,12 +122,30 @@ def zone() -> Zone:
         (255, "root@x: Permission denied (publickey).\n", False, False, "authorized_keys line"),
         (255, "Host key verification failed.\n", False, False, "zone_host_keys --zone kursk"),
         (
+            4,
+            "pre-xfer exec returned failure (256):\n"
+            "opvideo upload refused: --ignore-existing is required: a stored recording is "
+            "never replaced\n"
+            "rsync error: requested action not supported (code 4) at clientserver.c(1267)\n",
+            False,
+            False,
+            "upload module refused the request",
+        ),
+        (
+            5,
+            "@ERROR: Unknown module 'opvideo'\n"
+            "rsync error: error starting client-server protocol (code 5) at main.c(1954)\n",
+            False,
+            False,
+            "bootstrap.sh",
+        ),
+        (
             12,
             "/usr/bin/rrsync error: option --partial-dir has been disabled on this server.\n"
             "rsync: connection unexpectedly closed (0 bytes received so far) [sender]\n",
             False,
             False,
-            "rrsync refused",
+            "old rrsync line",
         ),
         (
             23,
@@ -170,7 +188,10 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
         command = link.rsync_command(list_file=key.parent / "list", dry_run=False)
-        assert command[-1] == "opvideo@storage.kursk.example.ru:op101/"  # relative: rrsync's root
+        # rsync's daemon over ssh: the upload module, rooted at PATH_DST.
+        assert command[-1] == "opvideo@storage.kursk.example.ru::opvideo/op101/"
+        for required in ("--ignore-existing", "--omit-dir-times", "--times"):
+            assert required in command
         assert "--bwlimit=3000" in command
         assert not any(arg.startswith(("--partial", "--inplace", "--append")) for arg in command)
         ssh = " ".join(link.ssh_command())

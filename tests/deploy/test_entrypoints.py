@@ -284,3 +284,27 @@ def test_web_waits_for_the_database_then_says_it_is_not_there(tmp_path):
     assert "waiting for the database" in out
     assert "the database did not answer within 3s" in out
     assert "Traceback" not in out
+
+
+def test_directory_worker_consumes_the_directory_queue_only(migrated_database, tmp_path):
+    node = f"directory-{secrets.token_hex(3)}"
+    env = entrypoint_env(
+        DATABASE_URL=database_url(migrated_database),
+        OPVIDEO_WORKER_NODE=node,
+        DJANGO_SECRET_KEY="",
+        DJANGO_SECRET_KEY_FILE="",
+    )
+    client = Celery("deploy-test", broker=_broker_url())
+    try:
+        with entrypoint("directory", env=env, log=tmp_path / "directory.log") as worker:
+            worker.wait_for_output(" ready.")
+            queues = client.control.inspect(
+                destination=[f"{node}@{socket.gethostname()}"]
+            ).active_queues()
+            assert queues, worker.output()
+            [bound] = queues.values()
+            assert [q["name"] for q in bound] == ["directory"]
+            assert role_of_process(worker.proc.pid) == "worker"
+            assert healthcheck("worker", env).returncode == 0
+    finally:
+        client.close()

@@ -56,6 +56,13 @@ def test_printed_services_are_valid_compose_for_the_zone(zone, tmp_path):
     ]
     assert nginx["user"] == worker["user"] == "1001:1002"
     assert worker["environment"]["OPVIDEO_ZONE"] == "orel-2"
+    # The worker reaches Redis (on the internal network only) with the broker's password;
+    # nginx gets neither.
+    assert worker["environment"]["REDIS_PASSWORD_FILE"] == "/run/secrets/redis_password"
+    assert {s["source"] for s in worker["secrets"]} == {"db_password_rm", "redis_password"}
+    assert worker["networks"] == ["opvideo", "broker"]
+    assert {s["source"] for s in nginx["secrets"]} == {"link_secret_orel-2"}
+    assert "networks" not in nginx
     assert doc["secrets"] == {
         "link_secret_orel-2": {"external": True, "name": "opvideo_link_secret_orel-2"}
     }
@@ -198,6 +205,7 @@ def test_link_secret_goes_to_the_zones_nginx_as_a_swarm_secret_file(zone, tmp_pa
         error_log="stderr",
         pid_file=str(tmp_path / "nginx.pid"),
         temp_dir=str(tmp_path / "temp"),
+        worker_user=None,  # the container runs as the storage user: no user directive
     )
     assert rendered.replace("server_name _;", "") == expected.replace(
         f"server_name {stored.public_address};", ""

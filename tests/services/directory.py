@@ -18,6 +18,14 @@ PASSWORDS = {
     "disabled1": "Disabled-pass-1",
 }
 
+PEOPLE = {
+    "operator1": ("Ольга", "Операторова", 512),
+    "qa1": ("Кира", "Контролёва", 512),
+    "admin1": ("Антон", "Админов", 512),
+    "outsider": ("Олег", "Посторонний", 512),
+    "disabled1": ("Денис", "Уволенный", 514),  # 514 = NORMAL_ACCOUNT | ACCOUNTDISABLE
+}
+
 
 class ActiveDirectory(SlapdObject):
     openldap_schema_files = ("core.ldif", "cosine.ldif", "inetorgperson.ldif", str(SCHEMA))
@@ -34,20 +42,7 @@ class ActiveDirectory(SlapdObject):
             f"dn: cn=svc-opvideo,{users}\nobjectClass: user\ncn: svc-opvideo\nsn: svc\n"
             f"sAMAccountName: svc-opvideo\nuserPassword: Bind-pass-1",
         ]
-        people = [
-            ("operator1", "Ольга", "Операторова", 512),
-            ("qa1", "Кира", "Контролёва", 512),
-            ("admin1", "Антон", "Админов", 512),
-            ("outsider", "Олег", "Посторонний", 512),
-            ("disabled1", "Денис", "Уволенный", 514),  # 514 = NORMAL_ACCOUNT | ACCOUNTDISABLE
-        ]
-        for account, given, family, uac in people:
-            entries.append(
-                f"dn: cn={account},{users}\nobjectClass: user\ncn: {account}\n"
-                f"givenName:: {_b64(given)}\nsn:: {_b64(family)}\nmail: {account}@example.ru\n"
-                f"sAMAccountName: {account.upper() if account == 'qa1' else account}\n"
-                f"userAccountControl: {uac}\nuserPassword: {PASSWORDS[account]}"
-            )
+        entries += [self.person_entry(account) for account in PEOPLE]
         memberships = {
             "OPVideo Users": ["operator1", "qa1", "admin1", "disabled1"],
             "opvideo-qa": ["qa1"],
@@ -60,8 +55,35 @@ class ActiveDirectory(SlapdObject):
             entries.append("\n".join(lines))
         self.ldapadd("\n\n".join(entries) + "\n")
 
+    def person_entry(self, account: str) -> str:
+        given, family, uac = PEOPLE[account]
+        return (
+            f"dn: {self.user_dn(account)}\nobjectClass: user\ncn: {account}\n"
+            f"givenName:: {_b64(given)}\nsn:: {_b64(family)}\nmail: {account}@example.ru\n"
+            f"sAMAccountName: {account.upper() if account == 'qa1' else account}\n"
+            f"userAccountControl: {uac}\nuserPassword: {PASSWORDS[account]}"
+        )
+
     def group_dn(self, name: str) -> str:
         return f"cn={name},ou=groups,{self.suffix}"
+
+    def user_dn(self, account: str) -> str:
+        return f"cn={account},ou=staff,{self.suffix}"
+
+    # What an AD administrator does when someone leaves or comes back; each has its undo.
+
+    def group_member(self, group: str, account: str, *, member: bool) -> None:
+        change = "add" if member else "delete"
+        self.ldapmodify(
+            f"dn: {self.group_dn(group)}\nchangetype: modify\n{change}: member\n"
+            f"member: {self.user_dn(account)}\n"
+        )
+
+    def account_control(self, account: str, value: int) -> None:
+        self.ldapmodify(
+            f"dn: {self.user_dn(account)}\nchangetype: modify\n"
+            f"replace: userAccountControl\nuserAccountControl: {value}\n"
+        )
 
 
 def _b64(text: str) -> str:

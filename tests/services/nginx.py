@@ -47,8 +47,19 @@ def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def nginx_for_zone(*, zone: Zone, workdir: Path, port: int | None = None) -> Iterator[Nginx]:
-    """Start nginx with ``render_nginx_conf``'s output for ``zone``; stop it afterwards."""
+def nginx_for_zone(
+    *,
+    zone: Zone,
+    workdir: Path,
+    port: int | None = None,
+    worker_user: str = "nobody",
+    worker_group: str = "nogroup",
+) -> Iterator[Nginx]:
+    """Start nginx with ``render_nginx_conf``'s output for ``zone``; stop it afterwards.
+
+    Its workers run as ``worker_user`` and ``worker_group``: by default ones that read only
+    what is readable by everybody (as the media trees are), and a storage test gives the
+    storage user's group, as a storage server's nginx has it."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     server = Nginx(port=port, access_log=workdir / "access.log", error_log=workdir / "error.log")
@@ -61,6 +72,8 @@ def nginx_for_zone(*, zone: Zone, workdir: Path, port: int | None = None) -> Ite
             error_log=str(server.error_log),
             pid_file=str(workdir / "nginx.pid"),
             temp_dir=str(workdir / "temp"),
+            worker_user=worker_user,
+            worker_group=worker_group,
         )
     )
     (workdir / "temp").mkdir(exist_ok=True)

@@ -3,9 +3,12 @@
 Two ways to run it:
 
 - ``confined_sshd``: zone keys are known only through the line the admin shows
-  (``zones.ssh_keys.authorized_keys_line``), rrsync-confined as on a storage server; it can be
-  stopped and started again on the same port with the same host key, to play a storage
-  server that goes away and comes back.
+  (``zones.ssh_keys.authorized_keys_line``), confined to the upload module that
+  docker/storage/bootstrap.sh writes, as on a storage server; it can be stopped and started
+  again on the same port with the same host key, to play a storage server that goes away and
+  comes back. It logs in as the user running the tests (root), so the module runs as root
+  here (a root daemon would otherwise switch to "nobody"); tests/deploy runs it as a storage
+  user that bootstrap.sh made.
 - ``sshd_server``: reads each user's own ``~/.ssh/authorized_keys`` (as a bootstrapped storage
   server does) with StrictModes on, so wrong owners or modes fail here as they would there.
 """
@@ -24,11 +27,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import free_port
+from tests.helpers import REPO, free_port
 from zones import ssh_keys
 from zones.models import Zone
 
 SSHD = "/usr/sbin/sshd"
+BOOTSTRAP = REPO / "docker" / "storage" / "bootstrap.sh"
 
 CLIENT_OPTIONS = [
     "-o", "BatchMode=yes",
@@ -107,7 +111,7 @@ def _stop(proc: subprocess.Popen | None) -> None:
 class ConfinedSshd:
     workdir: Path
     port: int
-    dst: Path  # PATH_DST: where rrsync lets the zone keys write
+    dst: Path  # PATH_DST: where the upload module lets the zone keys write
     user: str = field(default_factory=getpass.getuser)
     proc: subprocess.Popen | None = None
 
@@ -124,9 +128,28 @@ class ConfinedSshd:
         """The server's public host key (``ssh-ed25519 AAAA… comment``), as a zone pins it."""
         return host_public_key(self.workdir)
 
+    @property
+    def module_config(self) -> Path:
+        return self.workdir / "etc" / "rsyncd-upload.conf"
+
     def install(self, *, zone: Zone) -> str:
-        """Append the zone's line, exactly as the admin page shows it; return the line."""
-        line = ssh_keys.authorized_keys_line(zone=zone)
+        """Append the zone's line as the admin page shows it (with the module's configuration
+        in this server's directory), write the module with bootstrap.sh; return the line."""
+        line = ssh_keys.authorized_keys_line(zone=zone, config_path=str(self.module_config))
+        written = subprocess.run(
+            [str(BOOTSTRAP), "--module-only", "--line", line],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if written.returncode != 0:
+            raise RuntimeError(f"bootstrap.sh --module-only failed:\n{written.stderr}")
+        text = self.module_config.read_text()
+        if "\nuid = " not in text:
+            self.module_config.write_text(
+                f"# tests: the daemon runs as root here\nuid = 0\ngid = 0\n{text}"
+            )
         with self.authorized_keys.open("a") as handle:
             handle.write(line + "\n")
         return line

@@ -3,6 +3,7 @@ both fill the same template and must give the same file, which nginx accepts and
 
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -54,10 +55,11 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
         error_log="stderr",
         pid_file=str(tmp_path / "nginx.pid"),
         temp_dir=str(tmp_path / "temp"),
+        worker_group="opvideo",
     )
     out = subprocess.run(
         [str(ENTRYPOINT), "--render-only"],
-        env=entrypoint_env(tmp_path),
+        env=entrypoint_env(tmp_path, NGINX_USER="www-data opvideo"),
         capture_output=True,
         text=True,
         check=True,
@@ -66,6 +68,44 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
     assert "${" not in out
     assert "$secure_link_expires$uri$arg_download " + SECRET in out
     assert r"location ~* \.mp4$ {" in out
+    assert "\nuser www-data opvideo;\n" in out
+
+
+def test_the_container_has_no_user_directive_unless_asked(tmp_path):
+    # It starts as the storage user: a user directive would only be ignored with a warning.
+    out = subprocess.run(
+        [str(ENTRYPOINT), "--render-only"],
+        env=entrypoint_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert not re.search(r"^\s*user\s", out, re.MULTILINE)
+    assert out == nginx_conf_render(
+        zone=zone_row(),
+        access_log="/dev/stdout",
+        error_log="stderr",
+        pid_file=str(tmp_path / "nginx.pid"),
+        temp_dir=str(tmp_path / "temp"),
+        worker_user=None,
+    )
+
+
+def test_the_workers_run_with_the_storage_users_group_by_default():
+    # bootstrap.sh makes PATH_DST 750 and the module stores files 640, all of the storage
+    # user's group; nginx's workers without it get "Permission denied".
+    out = nginx_conf_render(zone=zone_row(ssh_user="opvideo"))
+    assert re.search(r"^user www-data opvideo;$", out, re.MULTILINE)
+    out = nginx_conf_render(zone=zone_row(), worker_user="nginx", worker_group="video")
+    assert re.search(r"^user nginx video;$", out, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("user", "group"), [("www-data;", None), ("www-data", "a b"), ("x\nuser root", None)]
+)
+def test_render_refuses_a_worker_account_that_is_not_a_name(user, group):
+    with pytest.raises(NginxConfigError, match="POSIX"):
+        nginx_conf_render(zone=zone_row(), worker_user=user, worker_group=group)
 
 
 @pytest.mark.parametrize(
@@ -78,6 +118,8 @@ def test_entrypoint_and_command_render_the_same_config(tmp_path):
         ({"VIDEO_EXTENSION": ""}, "VIDEO_EXTENSION"),
         ({"VIDEO_EXTENSION": "mp4|html"}, "VIDEO_EXTENSION must be"),
         ({"VIDEO_EXTENSION": "mpeg4x"}, "VIDEO_EXTENSION must be"),
+        ({"NGINX_USER": "www-data; root"}, "NGINX_USER must be"),
+        ({"NGINX_USER": "www-data\nuser root"}, "NGINX_USER must be one line"),
     ],
 )
 def test_entrypoint_refuses_bad_settings(tmp_path, change, message):
@@ -137,6 +179,12 @@ def test_render_nginx_conf_command(tmp_path):
     out = manage("render_nginx_conf", "--zone", "kursk", env=subprocess_db_env()).stdout
     assert "root /srv/video;" in out
     assert "listen 88;" in out
+    assert f"\nuser www-data {zone.ssh_user};\n" in out
+    out = manage(
+        "render_nginx_conf", "--zone", "kursk", "--user", "nginx", "--group", "video",
+        env=subprocess_db_env(),
+    ).stdout  # fmt: skip
+    assert "\nuser nginx video;\n" in out
     assert f'$uri$arg_download {SECRET}";' in out
 
 

@@ -82,11 +82,16 @@ def target(request, media):
     return Target(parsed.hostname, parsed.port, prefix=f"/media/z/{zone.pk}")
 
 
+# The cases' links are signed when pytest collects them; on a busy machine the whole suite
+# can take longer than ten minutes before they run, so they stay valid for a day.
+VALID_FOR = 24 * 3600
+
+
 def signed(
     uri: str, *, expires: int | None = None, secret: str = SECRET, download: str = ""
 ) -> str:
     """The request path for ``uri`` (decoded) with a token for ``uri`` (and ``download``)."""
-    expires = expires if expires is not None else int(time.time()) + 600
+    expires = expires if expires is not None else int(time.time()) + VALID_FOR
     token = link_token(uri=uri, expires=expires, secret=secret, download=download)
     query = {"md5": token, "expires": expires}
     if download:
@@ -125,7 +130,7 @@ TRAVERSAL_PATHS = [
 def traversal(raw: str) -> str:
     # Even a correctly signed traversal must be refused: sign what the path decodes to.
     decoded = urllib.parse.unquote(raw)
-    expires = int(time.time()) + 600
+    expires = int(time.time()) + VALID_FOR
     token = link_token(uri=decoded, expires=expires, secret=SECRET)
     return f"{raw}?md5={token}&expires={expires}"
 

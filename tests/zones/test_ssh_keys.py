@@ -174,21 +174,29 @@ def test_authorized_keys_line_is_exact():
     zone = _zone()
     public = ssh_keys.key_load(private_key=zone.ssh_private_key).public_line()
     assert ssh_keys.authorized_keys_line(zone=zone) == (
-        'restrict,command="/usr/bin/rrsync -wo -no-del -no-lock -no-overwrite '
-        f'/srv/opvideo/kursk" {public} opvideo-kursk'
+        'restrict,command="umask 027; exec /usr/bin/env -i /usr/bin/rsync --server --daemon '
+        "--config=/etc/opvideo/rsyncd-upload.conf --dparam=path=/srv/opvideo/kursk ."
+        '"'
+        f" {public} opvideo-kursk"
     )
 
 
-def test_rrsync_path_is_overridable_and_the_default_exists_here():
+def test_rsync_and_config_paths_are_overridable_and_the_default_rsync_is_recent():
     zone = _zone()
-    line = ssh_keys.authorized_keys_line(zone=zone, rrsync_path="/usr/local/bin/rrsync")
-    assert line.startswith('restrict,command="/usr/local/bin/rrsync -wo ')
-    # Debian's rsync package ships it where the default says (and it knows our options).
-    result = subprocess.run(
-        [ssh_keys.RRSYNC_PATH, "-h"], capture_output=True, text=True, check=False, timeout=30
+    line = ssh_keys.authorized_keys_line(
+        zone=zone, rsync_path="/usr/local/bin/rsync", config_path="/etc/rsyncd.d/opv.conf"
     )
-    for option in ("-wo", "-no-del", "-no-lock", "-no-overwrite"):
-        assert option in result.stdout + result.stderr
+    assert line.startswith(
+        'restrict,command="umask 027; exec /usr/bin/env -i /usr/local/bin/rsync --server '
+        "--daemon --config=/etc/rsyncd.d/opv.conf "
+    )
+    # Debian's rsync is where the default says, and new enough for the module's
+    # "refuse options" exceptions (3.2.0).
+    result = subprocess.run(
+        [ssh_keys.RSYNC_PATH, "--version"], capture_output=True, text=True, check=True, timeout=30
+    )
+    version = tuple(int(part) for part in result.stdout.split()[2].split(".")[:2])
+    assert version >= (3, 2)
 
 
 @pytest.mark.parametrize(
@@ -200,9 +208,18 @@ def test_unsafe_path_dst_is_never_put_into_the_command(path_dst):
         ssh_keys.authorized_keys_line(zone=_zone(path_dst=path_dst))
 
 
-def test_unsafe_rrsync_path_is_refused():
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("rsync_path", "/usr/bin/rsync --daemon"),
+        ("rsync_path", "rsync"),
+        ("config_path", "/etc/x.conf --dparam=path=/"),
+        ("config_path", '/etc/x.conf"'),
+    ],
+)
+def test_unsafe_rsync_or_config_path_is_refused(option, value):
     with pytest.raises(ValidationError):
-        ssh_keys.authorized_keys_line(zone=_zone(), rrsync_path="/usr/bin/rrsync -ro")
+        ssh_keys.authorized_keys_line(zone=_zone(), **{option: value})
 
 
 def test_zone_name_cannot_break_the_line():
@@ -225,43 +242,53 @@ def confined_sshd(tmp_path):
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        args,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def test_installed_line_only_lets_the_key_add_files_under_path_dst(confined_sshd):
     ssh, dst, work = confined_sshd
     user = getpass.getuser()
-    remote = f"{user}@127.0.0.1:"
+    remote = f"{user}@127.0.0.1::opvideo/op101/"
+    upload_options = ["--times", "--omit-dir-times", "--ignore-existing"]
     recording = work / "a.mp4"
     recording.write_text("first")
 
-    upload = _run("rsync", "-e", ssh, str(recording), remote)
+    upload = _run("rsync", *upload_options, "-e", ssh, str(recording), remote)
     assert upload.returncode == 0, upload.stderr
-    assert (dst / "a.mp4").read_text() == "first"
+    assert (dst / "op101" / "a.mp4").read_text() == "first"
 
-    # -no-overwrite: a second upload under the same name never replaces the recording.
+    # A second upload under the same name never replaces the recording, asked or not.
     recording.write_text("second")
-    _run("rsync", "-e", ssh, str(recording), remote)
-    assert (dst / "a.mp4").read_text() == "first"
+    _run("rsync", *upload_options, "-e", ssh, str(recording), remote)
+    replace = _run("rsync", "--times", "--omit-dir-times", "-e", ssh, str(recording), remote)
+    assert "--ignore-existing is required" in replace.stderr + replace.stdout
+    assert (dst / "op101" / "a.mp4").read_text() == "first"
 
-    # -wo: nothing can be read back.
+    # Write only: nothing can be read back.
     download = _run("rsync", "-e", ssh, f"{remote}a.mp4", str(work / "copy.mp4"))
     assert download.returncode != 0
     assert not (work / "copy.mp4").exists()
 
-    # -no-del: --delete is refused, the other recordings stay.
-    (dst / "other.mp4").write_text("keep")
+    # --delete is refused, the other recordings stay.
+    (dst / "op101" / "other.mp4").write_text("keep")
     source = work / "src"
     source.mkdir()
     (source / "b.mp4").write_text("b")
-    delete = _run("rsync", "-r", "--delete", "-e", ssh, f"{source}/", remote)
+    delete = _run("rsync", *upload_options, "-d", "--delete", "-e", ssh, f"{source}/", remote)
     assert delete.returncode != 0
-    assert (dst / "other.mp4").read_text() == "keep"
+    assert (dst / "op101" / "other.mp4").read_text() == "keep"
 
-    # Nothing outside PATH_DST, and no shell.
-    escape = _run("rsync", "-e", ssh, str(recording), f"{remote}../escaped.mp4")
+    # Nothing outside PATH_DST, and no shell: any command gets the daemon's greeting.
+    escape = _run("rsync", *upload_options, "-e", ssh, str(recording), f"{user}@127.0.0.1:../")
     assert escape.returncode != 0
-    assert not (work / "escaped.mp4").exists()
+    assert not (dst.parent / "a.mp4").exists()
     shell = _run(*ssh.split(), f"{user}@127.0.0.1", "cat /etc/hostname")
     assert shell.returncode != 0
-    assert shell.stdout == ""
+    assert shell.stdout.startswith("@RSYNCD:")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from storage.nginx import NginxConfigError, nginx_conf_render
+from storage.nginx import DEFAULT_WORKER_USER, NginxConfigError, nginx_conf_render
 from zones.management.zone_option import zone_from_option, zone_option_add
 
 
@@ -20,6 +20,18 @@ class Command(BaseCommand):
         parser.add_argument("--pid-file", default="/run/opvideo-nginx.pid")
         parser.add_argument("--temp-dir", default="/var/lib/nginx")
         parser.add_argument("--mime-types", default="/etc/nginx/mime.types")
+        parser.add_argument(
+            "--user",
+            default=DEFAULT_WORKER_USER,
+            help=f"the user nginx's workers run as (default {DEFAULT_WORKER_USER})",
+        )
+        parser.add_argument(
+            "--group",
+            help=(
+                "the workers' group: one that may read PATH_DST (default the zone's storage "
+                "user's own group, as docker/storage/bootstrap.sh makes it)"
+            ),
+        )
 
     def handle(self, *args, **options):
         zone = zone_from_option(options["zone"])
@@ -32,6 +44,8 @@ class Command(BaseCommand):
                 pid_file=options["pid_file"],
                 temp_dir=options["temp_dir"],
                 mime_types=options["mime_types"],
+                worker_user=options["user"],
+                worker_group=options["group"],
             )
         except NginxConfigError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,12 +1,12 @@
 """`manage.py adopt_legacy`: put the old system's CONFIG and VIDEO under the migrations.
 
 Run it once per site database, before the first `migrate`. The work is in
-storage.adoption; this only prints.
+legacy.adoption; this only prints.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from storage.adoption import (
+from legacy.adoption import (
     AdoptionError,
     AdoptionPlan,
     legacy_adoption_execute,
