@@ -11,7 +11,6 @@ from client_agent.models import Workstation
 from storage.models import Video
 from tests.services.sshd import confined_sshd
 from tests.services.tcp_proxy import tcp_proxy
-from zones import ssh_keys
 from zones.models import Zone
 from zones.services import zone_update
 
@@ -22,10 +21,10 @@ def impostor_at_the_zones_address(storage, workdir):
     accepts the zone's key into a directory of its own."""
     storage.server.stop()
     with confined_sshd(workdir=workdir, port=storage.server.port) as impostor:
-        line = ssh_keys.authorized_keys_line(zone=storage.zone)  # as the admin shows it
-        impostor.authorized_keys.write_text(
-            line.replace(str(storage.dst), str(impostor.dst)) + "\n"
-        )
+        # The zone's line as the admin shows it, rooted at the impostor's own directory.
+        elsewhere = Zone.objects.get(pk=storage.zone.pk)
+        elsewhere.path_dst = str(impostor.dst)
+        impostor.install(zone=elsewhere)
         assert impostor.host_key.split()[1] != storage.server.host_key.split()[1]
         yield impostor
 
