@@ -95,11 +95,6 @@ class AgentConfig:
     error_log: Path = Path("/var/log/videos_error.log")
 
     @property
-    def known_hosts(self) -> Path:
-        """The storage servers' host keys, accepted on first use, kept apart from root's."""
-        return self.state_dir / "known_hosts"
-
-    @property
     def lock_file(self) -> Path:
         return self.state_dir / "client.lock"
 

@@ -6,7 +6,8 @@ client reads them, what is waiting, which names it cannot read, the last success
 ``check`` answers "can it work": configuration, database, zone, the zone's client key
 (``OPVIDEO_ZONE_KEY``: missing, malformed, not this zone's, this login not the zone's, the
 zone not sealed yet, each with the admin command that puts it right), the ssh key, PATH_SRC,
-the tools, and an ssh login to the storage server with the zone's key.
+the tools, the storage server's pinned host key, and an ssh login to the storage server with
+the zone's key (only to a server showing the pinned key).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from zones import ssh_keys
+from zones import host_keys, ssh_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.models import Zone
 
@@ -37,7 +38,7 @@ from .selectors import (
     zone_for_client,
     zone_ssh_key,
 )
-from .transfer import StorageLink
+from .transfer import StorageLink, host_keys_missing_message
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 
@@ -213,6 +214,8 @@ def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> Che
         connections.close_all()
     _check_path_src(report, Path(zone.path_src))
     _check_tools(report)
+    if not _check_host_keys(report, zone):
+        return report
     with StorageLink(zone=zone, private_key=private_key, config=config, for_check=True) as link:
         accepted, detail = link.probe()
     if accepted and "does not look confined" in detail:
@@ -234,6 +237,25 @@ def _check_config_file(report: CheckReport) -> None:
         )
     else:
         report.add(OK, "configuration", f"{path} (mode {mode:04o})")
+
+
+def _check_host_keys(report: CheckReport, zone: Zone) -> bool:
+    """Whether the storage server can be recognised; if not, no connection is tried."""
+    try:
+        pinned = host_keys.zone_host_keys(zone=zone)
+    except ValidationError as exc:
+        report.add(
+            FAIL,
+            "storage host key",
+            f"CONFIG.HOST_KEYS is not usable ({' '.join(exc.messages)}): fetch or paste the "
+            "keys again on the zone's admin page",
+        )
+        return False
+    if not pinned:
+        report.add(FAIL, "storage host key", host_keys_missing_message(zone=zone))
+        return False
+    report.add(OK, "storage host key", ", ".join(key.describe() for key in pinned))
+    return True
 
 
 def _check_path_src(report: CheckReport, path: Path) -> None:

@@ -43,6 +43,7 @@ CLIENT_ZONE_FIELDS = (
     "file_extension",
     "file_name_pattern",
     "retention_days",
+    "host_keys",
 )
 
 # A file modified this far in the future was not written by this clock: the clock was wrong

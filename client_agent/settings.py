@@ -104,7 +104,8 @@ OPVIDEO_RETRY_DELAY = env.float("OPVIDEO_RETRY_DELAY", default=30)
 # ssh connect timeout, and rsync's I/O timeout (no data for this long ends the transfer).
 OPVIDEO_SSH_CONNECT_TIMEOUT = env.int("OPVIDEO_SSH_CONNECT_TIMEOUT", default=20)
 OPVIDEO_RSYNC_TIMEOUT = env.int("OPVIDEO_RSYNC_TIMEOUT", default=600)
-# Where the client keeps its lock, state and known_hosts; where the key lives during a cycle.
+# Where the client keeps its lock and state; where the key (and the known_hosts written from
+# CONFIG) live during a cycle.
 OPVIDEO_STATE_DIR = env.str("OPVIDEO_STATE_DIR", default="/var/lib/opvideo")
 OPVIDEO_KEY_DIR = env.str("OPVIDEO_KEY_DIR", default="/run/opvideo")
 # ssh/rsync output, and everything else.

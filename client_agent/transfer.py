@@ -31,6 +31,12 @@ messages are parsed) and would print every non-ASCII byte of a name as a ``\#ooo
 ``--8-bit-output`` makes it print names as they are, and its output is matched against the
 names' own bytes (``os.fsencode``), never decoded and compared as text.
 
+The storage server is trusted only if it shows a host key an admin pinned in
+``CONFIG.HOST_KEYS`` (``zones.host_keys``): each session writes its own known_hosts from that
+column and ssh runs with ``StrictHostKeyChecking=yes``. Nothing is learnt on first use, so a
+new or re-imaged workstation that reaches an impostor first sends it nothing (and so never
+hears "up to date" from it and deletes nothing); a zone with no pinned key sends nothing.
+
 The private key exists on disk only for the duration of a session: written 0600 into a
 fresh 0700 directory under the key directory (a tmpfs, ``/run/opvideo``) and removed in
 ``finally``, even when the cycle fails. Leftovers of a client that was killed are removed
@@ -55,7 +61,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zones import ssh_keys
+from zones import host_keys, ssh_keys
 from zones.models import Zone
 
 from .conf import AgentConfig
@@ -86,9 +92,11 @@ _FATAL_MESSAGES = (
     ),
     (
         "Host key verification failed",
-        "the storage server's host key is not the one recorded in {known_hosts}; if the "
-        "server was reinstalled, remove the old key: ssh-keygen -R '[{server}]:{port}' -f "
-        "{known_hosts}",
+        "{server}:{port} did not show the host key pinned for zone {zone} in CONFIG, so "
+        "nothing was sent and nothing deleted here. If the storage server was really "
+        "reinstalled, an admin fetches its new key and confirms the fingerprint on the zone's "
+        "admin page (or: manage.py zone_host_keys --zone {zone} --fetch); if it was not, "
+        "something else answers at that address: do not accept its key, find out what it is",
     ),
     (
         "opvideo upload refused",
@@ -157,13 +165,13 @@ class Verification:
     failure: Failure | None = None  # the server could not be asked: nothing is known
 
 
-def failure_classify(*, run: RsyncRun, zone: Zone, known_hosts: Path) -> Failure:
+def failure_classify(*, run: RsyncRun, zone: Zone) -> Failure:
     """Why an rsync/ssh run failed, in words an admin can act on, and whether to retry."""
     context = {
         "user": zone.ssh_user,
         "server": zone.server,
         "port": zone.ssh_port,
-        "known_hosts": known_hosts,
+        "zone": zone.name,
     }
     if run.returncode in _PARTIAL_CODES:
         return Failure(
@@ -243,6 +251,7 @@ class StorageLink:
             fd = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="ascii") as key_file:
                 key_file.write(key_text)
+            self._known_hosts_write()
         except BaseException:
             shutil.rmtree(self._key_dir, ignore_errors=True)
             raise
@@ -257,6 +266,21 @@ class StorageLink:
     def key_path(self) -> Path:
         return self._session_dir() / "id"
 
+    @property
+    def known_hosts(self) -> Path:
+        return self._session_dir() / "known_hosts"
+
+    def _known_hosts_write(self) -> None:
+        """The session's known_hosts, from CONFIG alone: nothing learnt on an earlier
+        connection, nothing a reinstalled or re-imaged workstation could lose. A zone with no
+        pinned key gets no file and no connection (HostKeysNotPinned)."""
+        keys = host_keys.zone_host_keys(zone=self.zone)
+        if not keys:
+            raise HostKeysNotPinned(host_keys_missing_message(zone=self.zone))
+        fd = os.open(self.known_hosts, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(host_keys.known_hosts_text(keys=keys))
+
     def _session_dir(self) -> Path:
         if self._key_dir is None:
             raise RuntimeError("StorageLink used outside its with-block")
@@ -265,10 +289,14 @@ class StorageLink:
     # --- commands ---------------------------------------------------------------------------
 
     def ssh_command(self) -> list[str]:
-        """ssh that asks nothing, trusts the server's key on first use only, and gives up.
+        """ssh that asks nothing, talks only to a server showing a key pinned in CONFIG, and
+        gives up.
 
         ``-F none``: a workstation's own ssh configuration must not change how recordings
-        travel. Keepalives end a dead connection in about a minute instead of never.
+        travel. The server is known under ``HostKeyAlias`` in the session's known_hosts
+        (written from CONFIG.HOST_KEYS), so the pinned keys apply whatever SERVER and
+        SSH_PORT say; no key is learnt or updated, none is looked up in DNS or elsewhere.
+        Keepalives end a dead connection in about a minute instead of never.
         """
         return [
             "ssh",
@@ -285,11 +313,19 @@ class StorageLink:
             "-o",
             "IdentityAgent=none",
             "-o",
-            "StrictHostKeyChecking=accept-new",
+            "StrictHostKeyChecking=yes",
             "-o",
-            f"UserKnownHostsFile={self.config.known_hosts}",
+            f"UserKnownHostsFile={self.known_hosts}",
             "-o",
             "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            f"HostKeyAlias={host_keys.HOST_KEY_ALIAS}",
+            "-o",
+            "CheckHostIP=no",
+            "-o",
+            "UpdateHostKeys=no",
+            "-o",
+            "VerifyHostKeyDNS=no",
             "-o",
             f"ConnectTimeout={self.config.connect_timeout}",
             "-o",
@@ -381,7 +417,7 @@ class StorageLink:
             runs.append(run)
             if run.ok:
                 return runs, None, result
-            failure = failure_classify(run=run, zone=self.zone, known_hosts=self.config.known_hosts)
+            failure = failure_classify(run=run, zone=self.zone)
             log.error("%s: %s", what, failure.reason)
             if not failure.retryable:
                 break
@@ -410,9 +446,7 @@ class StorageLink:
             if match and match["name"] in wanted:
                 states[wanted[match["name"]]] = match["state"].decode()
         if not run.ok and run.returncode not in _PARTIAL_CODES:
-            result.failure = failure_classify(
-                run=run, zone=self.zone, known_hosts=self.config.known_hosts
-            )
+            result.failure = failure_classify(run=run, zone=self.zone)
             result.missing = list(names)
             return result
         for name in names:
@@ -432,9 +466,7 @@ class StorageLink:
         target = f"{self.zone.ssh_user}@{self.zone.server}"
         login, _ = self._run([*self.ssh_command(), target, "true"], what="check")
         if not login.ok and not any(line.startswith(_DAEMON_GREETING) for line in login.lines()):
-            failure = failure_classify(
-                run=login, zone=self.zone, known_hosts=self.config.known_hosts
-            )
+            failure = failure_classify(run=login, zone=self.zone)
             return False, failure.reason
         with tempfile.TemporaryDirectory() as scratch:
             read, _ = self._run(
@@ -506,6 +538,21 @@ class StorageLink:
             # preexec_fn is safe here.
             preexec_fn=_die_with_parent,
         )
+
+
+class HostKeysNotPinned(Exception):
+    """The zone has no storage server host key in CONFIG: nothing may be sent."""
+
+
+def host_keys_missing_message(*, zone: Zone) -> str:
+    """What the cycle, the heartbeat and ``check`` say about a zone with no pinned host key."""
+    return (
+        f"zone {zone.name}: no host key of the storage server {zone.server} is pinned in "
+        "CONFIG, so nothing is sent (the recordings stay here). An admin fetches the "
+        "server's host keys on the zone's admin page and confirms their fingerprints against "
+        "`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on the storage server (or runs "
+        f"manage.py zone_host_keys --zone {zone.name} --fetch)"
+    )
 
 
 def key_dirs_clean(*, key_dir: Path) -> None:

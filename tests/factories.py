@@ -4,10 +4,14 @@ import itertools
 from datetime import date
 
 from storage.models import Video
+from zones import ssh_keys
 from zones.models import Zone
 from zones.services import zone_create
 
 _seq = itertools.count(1)
+# The host key the factory's zones pin for their (imaginary) storage servers; a zone whose
+# server is a real test sshd pins that server's own key instead (``host_keys=``).
+PLACEHOLDER_HOST_KEY = ssh_keys.key_load(private_key=ssh_keys.key_generate()).public_line()
 
 
 def make_zone(**overrides) -> Zone:
@@ -22,6 +26,7 @@ def make_zone(**overrides) -> Zone:
         file_extension="mp4",
         public_address=f"video{n}.example.ru",
         public_port=88,
+        host_keys=PLACEHOLDER_HOST_KEY,
     )
     fields.update(overrides)
     return zone_create(**fields)

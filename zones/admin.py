@@ -13,14 +13,14 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import selectors, ssh_keys
+from . import host_keys, selectors, ssh_keys
 from .fields import FieldDecryptionError
-from .forms import ZoneAdminForm
+from .forms import HostKeyAction, ZoneAdminForm
 from .models import Zone
 from .purge_schedule import zone_purge_schedule
 from .services import (
@@ -60,10 +60,14 @@ class ZoneAdmin(admin.ModelAdmin):
         "key_type",
         "key_fingerprint",
         "authorized_keys",
+        "pinned_host_keys",
         "purge_schedule",
         "created_at",
     )
     save_on_top = False
+
+    class Media:
+        css = {"all": ["zones/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*selectors.SECRET_COLUMNS)
@@ -103,6 +107,19 @@ class ZoneAdmin(admin.ModelAdmin):
             (
                 _("Video server (nginx)"),
                 {"fields": ("public_scheme", "public_address", "public_port")},
+            ),
+            (
+                _("Storage server host keys"),
+                {
+                    "fields": (() if obj is None else ("pinned_host_keys",))
+                    + ("host_key_action", "host_keys_pasted", "host_keys_shown")
+                    + ("host_keys_confirm",),
+                    "description": _(
+                        "Workstations connect only to a storage server that shows one of "
+                        "these keys, so an impostor at its address gets nothing. Without "
+                        "them workstations send nothing."
+                    ),
+                },
             ),
             (
                 _("SSH key"),
@@ -173,6 +190,15 @@ class ZoneAdmin(admin.ModelAdmin):
                 % {"user": obj.ssh_user, "server": obj.server},
                 messages.WARNING,
             )
+        if form.host_keys_new:
+            self.message_user(
+                request,
+                _("Host keys pinned: %(keys)s. Workstations accept no other server.")
+                % {"keys": "; ".join(k.describe() for k in host_keys.zone_host_keys(zone=obj))},
+                messages.SUCCESS,
+            )
+        elif form.host_keys_new == "" or (not change and not obj.host_keys):
+            self.message_user(request, _MSG_NO_HOST_KEYS, messages.WARNING)
 
     def response_add(self, request, obj, post_url_continue=None):
         # Stay on the zone's page: it shows the line to install on the storage server.
@@ -180,7 +206,10 @@ class ZoneAdmin(admin.ModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if request.POST.get("key_action", KeyAction.KEEP) != KeyAction.KEEP:
+        changed_keys = request.POST.get("host_key_action") or HostKeyAction.KEEP
+        if request.POST.get("key_action", KeyAction.KEEP) != KeyAction.KEEP or (
+            changed_keys != HostKeyAction.KEEP
+        ):
             self._continue_editing(request)
         return super().response_change(request, obj)
 
@@ -258,6 +287,23 @@ class ZoneAdmin(admin.ModelAdmin):
             }
         return text
 
+    @admin.display(description=_("pinned host keys"))
+    def pinned_host_keys(self, obj: Zone) -> str:
+        try:
+            keys = host_keys.zone_host_keys(zone=obj)
+        except ValidationError as exc:
+            return _("The stored host keys are not usable: %(error)s") % {
+                "error": " ".join(exc.messages)
+            }
+        if not keys:
+            return _MSG_NO_HOST_KEYS
+        return format_html(
+            '{}<div class="mini quiet">{}</div>',
+            format_html_join("", "<div><code>{}</code></div>", ((key.describe(),) for key in keys)),
+            _("As ssh-keygen -lf prints them on the storage server %(server)s (port %(port)s).")
+            % {"server": obj.server, "port": obj.ssh_port},
+        )
+
     @admin.display(description=_("key type"))
     def key_type(self, obj: Zone) -> str:
         key = self._key_or_problem(obj)
@@ -315,11 +361,19 @@ class ZoneAdmin(admin.ModelAdmin):
         return result
 
 
+_MSG_NO_HOST_KEYS = _(
+    "No host key is pinned: workstations send nothing until one is. Choose 'Fetch them from "
+    "the server' below and save."
+)
+# Service errors on model fields the form edits through fields of its own.
+_SERVICE_FIELD_TARGETS = {"ssh_private_key": "private_key", "host_keys": "host_key_action"}
+
+
 def _add_service_error(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form fields it names (key errors on the key)."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
     for field_name, field_errors in error.message_dict.items():
-        target = "private_key" if field_name == "ssh_private_key" else field_name
+        target = _SERVICE_FIELD_TARGETS.get(field_name, field_name)
         form.add_error(target if target in form.fields else None, field_errors)

@@ -26,7 +26,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
-from . import client_keys, ssh_keys
+from . import client_keys, host_keys, ssh_keys
 from .fields import (
     EncryptedTextField,
     FieldDecryptionError,
@@ -64,6 +64,7 @@ def zone_create(
     and no row should be locked meanwhile.
     """
     _refuse_secret_fields(fields)
+    host_keys.zone_fields_host_keys_clean(fields)
     key_text = _pasted_key(private_key) if private_key else ssh_keys.key_generate(key_type=key_type)
     client_key = client_keys.client_key_generate()
     zone = Zone(
@@ -96,11 +97,14 @@ def zone_update(
     replaced too, and the zone's workstations then need the new one (``zone_client_key``).
     """
     _refuse_secret_fields(fields)
+    host_keys.zone_fields_host_keys_clean(fields)
     key_action = KeyAction(key_action)
     if private_key and key_action != KeyAction.PASTE:
         raise ValidationError(
             {"ssh_private_key": _("A pasted key is used only with 'Paste a private key'.")}
         )
+    # Before the instance changes: the pinned host keys are checked against the stored row.
+    host_keys.zone_move_check(zone=zone, fields=fields)
     for name, value in fields.items():
         setattr(zone, name, value)
     update_fields = list(fields)

@@ -156,6 +156,8 @@ def storage(tmp_path, transactional_db) -> Storage:
             path_dst=str(server.dst),
             speed_kbps=99_999,
             retention_days=30,
+            # Workstations talk only to the server showing this key.
+            host_keys=server.host_key,
         )
         server.install(zone=zone)
         yield Storage(server=server, zone=zone, path_src=path_src)

@@ -313,7 +313,7 @@ def test_check_reports_each_step(host, storage):
     assert result.returncode == 0, result.stdout + result.stderr
     steps = ["configuration", "workstation", "database", "zone", "zone row", "zone key"]
     steps += ["ssh key"]
-    steps += ["PATH_SRC", "tools", "storage"]
+    steps += ["PATH_SRC", "tools", "storage host key", "storage"]
     lines = result.stdout.splitlines()
     assert [line[5:].split("  ")[0] for line in lines] == steps, result.stdout
     assert all(line.startswith("OK ") for line in lines), result.stdout

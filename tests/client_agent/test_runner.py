@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +19,7 @@ from client_agent.runner import (
 )
 from client_agent.services import CycleReport
 from client_agent.transfer import RsyncRun, StorageLink, failure_classify, key_dirs_clean
+from tests.factories import PLACEHOLDER_HOST_KEY
 from zones import ssh_keys
 from zones.models import Zone
 
@@ -109,6 +109,7 @@ def zone() -> Zone:
         path_src="/home/oper/.videos",
         path_dst="/srv/video",
         ssh_private_key=ssh_keys.key_generate(),
+        host_keys=PLACEHOLDER_HOST_KEY,
     )
 
 
@@ -119,7 +120,7 @@ def zone() -> Zone:
         (255, "ssh: connect to host x port 22: Connection timed out\n", True, False, "timed out"),
         (30, "[sender] io timeout after 600 seconds -- exiting\n", True, False, "io timeout"),
         (255, "root@x: Permission denied (publickey).\n", False, False, "authorized_keys line"),
-        (255, "Host key verification failed.\n", False, False, "ssh-keygen -R"),
+        (255, "Host key verification failed.\n", False, False, "zone_host_keys --zone kursk"),
         (
             4,
             "pre-xfer exec returned failure (256):\n"
@@ -158,9 +159,7 @@ def zone() -> Zone:
 def test_failures_are_explained_and_only_passing_ones_retried(
     code, output, retryable, partial, says
 ):
-    failure = failure_classify(
-        run=RsyncRun(returncode=code, output=output), zone=zone(), known_hosts=Path("/kh")
-    )
+    failure = failure_classify(run=RsyncRun(returncode=code, output=output), zone=zone())
     assert (failure.retryable, failure.partial) == (retryable, partial)
     assert says in failure.reason
 
@@ -196,9 +195,14 @@ def test_the_key_lives_only_inside_the_session(tmp_path):
         assert "--bwlimit=3000" in command
         assert not any(arg.startswith(("--partial", "--inplace", "--append")) for arg in command)
         ssh = " ".join(link.ssh_command())
-        for option in ("StrictHostKeyChecking=accept-new", "BatchMode=yes", "ConnectTimeout="):
+        for option in ("StrictHostKeyChecking=yes", "BatchMode=yes", "ConnectTimeout="):
             assert option in ssh
-        assert f"UserKnownHostsFile={config.known_hosts}" in ssh
+        assert "accept-new" not in ssh
+        # The session's own known_hosts, from CONFIG, beside the key and gone with it.
+        assert f"UserKnownHostsFile={link.known_hosts}" in ssh
+        assert link.known_hosts.parent == key.parent
+        assert link.known_hosts.read_text() == f"opvideo-storage {PLACEHOLDER_HOST_KEY}\n"
+        assert "GlobalKnownHostsFile=/dev/null" in ssh and "HostKeyAlias=opvideo-storage" in ssh
         raise RuntimeError("boom")
     assert list(config.key_dir.iterdir()) == []
 

@@ -32,7 +32,7 @@ import pytest
 from storage.samples import sample_mp4_make
 from tests.factories import unsaved_zone
 from tests.services.nginx import nginx_for_zone
-from tests.services.sshd import CLIENT_OPTIONS, sshd_server
+from tests.services.sshd import CLIENT_OPTIONS, host_public_key, sshd_server
 from tests.storage.test_video_access import signed
 from zones import ssh_keys
 from zones.models import Zone
@@ -445,6 +445,8 @@ def test_the_clients_upload_arrives_with_fixed_modes_and_nginx_serves_it(host, t
         ssh_port=host.port,
         ssh_user=host.user,
         ssh_private_key=host.zone.ssh_private_key,
+        # The client talks only to the server showing the pinned host key.
+        host_keys=host_public_key(host.workdir / "sshd"),
         path_src=str(path_src),
         path_dst=str(host.dst),
         public_address="127.0.0.1",

@@ -124,6 +124,11 @@ class ConfinedSshd:
         return self.workdir / "sshd.log"
 
     @property
+    def host_key(self) -> str:
+        """The server's public host key (``ssh-ed25519 AAAA… comment``), as a zone pins it."""
+        return host_public_key(self.workdir)
+
+    @property
     def module_config(self) -> Path:
         return self.workdir / "etc" / "rsyncd-upload.conf"
 
@@ -162,12 +167,15 @@ class ConfinedSshd:
 
 
 @contextlib.contextmanager
-def confined_sshd(*, workdir: Path, dst: Path | None = None) -> Iterator[ConfinedSshd]:
-    """Start sshd in ``workdir``; zone keys are added with ``install``. Skips without root."""
+def confined_sshd(
+    *, workdir: Path, dst: Path | None = None, port: int | None = None
+) -> Iterator[ConfinedSshd]:
+    """Start sshd in ``workdir`` (with a host key of its own); zone keys are added with
+    ``install``. ``port``: take over another server's address. Skips without root."""
     _prepare(workdir)
     dst = dst or workdir / "dst"
     dst.mkdir(parents=True, exist_ok=True)
-    server = ConfinedSshd(workdir=workdir, port=free_port(), dst=dst)
+    server = ConfinedSshd(workdir=workdir, port=port or free_port(), dst=dst)
     server.authorized_keys.touch()
     _write_config(
         workdir, server.port, strict_modes=False, authorized_keys_file=str(server.authorized_keys)
@@ -179,10 +187,18 @@ def confined_sshd(*, workdir: Path, dst: Path | None = None) -> Iterator[Confine
         server.stop()
 
 
+def host_public_key(workdir: Path) -> str:
+    return (workdir / "host_key.pub").read_text().strip()
+
+
 @dataclass(frozen=True)
 class Sshd:
     port: int
     workdir: Path
+
+    @property
+    def host_key(self) -> str:
+        return host_public_key(self.workdir)
 
     def ssh_command(self, identity: Path) -> str:
         """The ``-e`` argument for rsync (split it for a plain ssh call)."""
