@@ -457,7 +457,8 @@ def test_the_clients_upload_arrives_with_fixed_modes_and_nginx_serves_it(host, t
     taken = path_src / "node_0_domain_0_nauss_0_1629126107_172352.mp4"
     taken.write_bytes(b"this workstation's bytes")
     on_storage = host.dst / "op103" / taken.name
-    with StorageLink(zone=zone, config=config) as link:
+    # The web side's key: what the client unseals from CLIENT_ZONE_KEY is this same key.
+    with StorageLink(zone=zone, private_key=zone.ssh_private_key, config=config) as link:
         sent = link.send(names=[recording.name])
         assert sent.failure is None, sent.failure
         assert sent.attempted == {recording.name}
