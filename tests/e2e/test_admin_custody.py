@@ -11,15 +11,11 @@ from django.utils import timezone
 
 from client_agent.models import Workstation
 from storage.models import HashOrigin, IntegrityFinding, PurgeRun
+from tests.e2e.admin_pages import PASSWORD, WIDTHS, admin_sign_in, page_fits
 from tests.factories import make_video, make_zone, session_id
-from tests.helpers import REPO
 from tests.services.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = REPO / "test-artifacts"
-WIDTHS = (390, 768, 1366)
-PASSWORD = "Admin-password-for-the-test-1"  # a throwaway local account
 
 
 def test_the_custody_admin_pages_read_in_russian_and_fit(live_server):
@@ -90,14 +86,9 @@ def test_the_custody_admin_pages_read_in_russian_and_fit(live_server):
             ["не совпадает с записью"],
         ),
     }
-    ARTIFACTS.mkdir(exist_ok=True)
     with chromium(locale="ru-RU", viewport={"width": 1366, "height": 900}) as browser:
         page = browser.new_page()
-        page.goto(f"{live_server.url}{reverse('admin:login')}")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        admin_sign_in(page, base_url=live_server.url)
         for label, (url, texts) in pages.items():
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
@@ -106,15 +97,4 @@ def test_the_custody_admin_pages_read_in_russian_and_fit(live_server):
                 body = page.inner_text("body")
                 for text in texts:
                     assert text.lower() in body.lower(), (label, width, text)
-                shot = ARTIFACTS / f"admin-{label}-{width}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                overflow = page.evaluate(
-                    "() => document.documentElement.scrollWidth - window.innerWidth"
-                )
-                wide = page.evaluate(
-                    "() => [...document.querySelectorAll('body *')]"
-                    ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
-                    ".slice(-3).map(e => e.tagName + '.' + e.className)"
-                )
-                assert overflow <= 0, (label, width, overflow, wide)
-                assert shot.stat().st_size > 5_000
+                page_fits(page, name=f"admin-{label}", width=width)

@@ -12,27 +12,10 @@ from django.utils import timezone
 from search.actors import Actor
 from search.models import ApiToken
 from search.services import api_token_issue
-from tests.helpers import REPO
+from tests.e2e.admin_pages import PASSWORD, WIDTHS, admin_sign_in, page_fits
 from tests.services.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-ARTIFACTS = REPO / "test-artifacts"
-WIDTHS = (390, 768, 1366)
-PASSWORD = "Admin-password-for-the-test-1"  # a throwaway local account
-
-
-def assert_fits(page, label, width):
-    shot = ARTIFACTS / f"admin-token-{label}-{width}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    wide = page.evaluate(
-        "() => [...document.querySelectorAll('body *')]"
-        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
-        ".slice(-3).map(e => e.tagName + '.' + e.className)"
-    )
-    assert overflow <= 0, (label, width, overflow, wide)
-    assert shot.stat().st_size > 5_000
 
 
 def test_the_token_admin_pages_read_in_russian_and_fit(live_server):
@@ -46,26 +29,21 @@ def test_the_token_admin_pages_read_in_russian_and_fit(live_server):
     ApiToken.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=1))
     gone, _key = api_token_issue(user=admin, label="отозванный", actor=Actor(user=admin))
     ApiToken.objects.filter(pk=gone.pk).update(revoked=True)
-    ARTIFACTS.mkdir(exist_ok=True)
     issued = []  # (width, the key page's address, the key shown), checked after the browser
     with chromium(locale="ru-RU", viewport={"width": 1366, "height": 900}) as browser:
         page = browser.new_page()
-        page.goto(f"{live_server.url}{reverse('admin:login')}")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        admin_sign_in(page, base_url=live_server.url)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(live_server.url + reverse("admin:search_apitoken_changelist"))
             body = page.inner_text("body").lower()  # headers are shown in capitals
             assert "действует до" in body and "выдал" in body, width
             assert {"действует", "истёк", "отозван"} <= set(body.split()), width
-            assert_fits(page, "list", width)
+            page_fits(page, name="admin-token-list", width=width)
 
             page.goto(live_server.url + reverse("admin:search_apitoken_add"))
             assert "добавить api-токен" in page.inner_text("body").lower()
-            assert_fits(page, "add", width)
+            page_fits(page, name="admin-token-add", width=width)
 
             # Issued through the form, as an admin does; the key page follows the redirect.
             # The superuser's user field is the admin's autocomplete: pick as it would.
@@ -80,13 +58,13 @@ def test_the_token_admin_pages_read_in_russian_and_fit(live_server):
             key = page.inner_text("#api-token-key")
             issued.append((width, page.url, key))
             assert "показан только в этот раз" in page.inner_text("body")
-            assert_fits(page, "issued", width)
+            page_fits(page, name="admin-token-issued", width=width)
             assert all(key not in c["value"] for c in browser.cookies())
 
             page.reload()
             assert page.locator("#api-token-key").count() == 0
             assert "уже был показан" in page.inner_text("body")
-            assert_fits(page, "shown", width)
+            page_fits(page, name="admin-token-shown", width=width)
 
     # The database is read outside the browser's block: Playwright's loop forbids the ORM.
     for width, url, key in issued:
