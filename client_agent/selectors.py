@@ -15,7 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from storage.hashing import fd_hash
@@ -445,18 +445,29 @@ def agent_state_read(*, path: Path) -> dict:
 # --- for the admin --------------------------------------------------------------------------
 
 
-def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
-    """Workstations not heard from, or heard from but not delivering, for ``quiet_after``,
-    and those keeping recordings that collide with other content on storage.
+def workstations_health(
+    *, now: datetime, quiet_after: timedelta, queryset: QuerySet[Workstation] | None = None
+) -> QuerySet[Workstation]:
+    """The workstations (of ``queryset``, default all) with ``quiet``: not heard from, or
+    heard from but not delivering, for ``quiet_after``, or keeping recordings that collide
+    with other content on storage.
 
     All need a person: a silent one is off, broken or cut off from the database; one that
     reports but never succeeds keeps its recordings, which exist nowhere else; one with
-    collisions keeps the recordings someone has to compare.
+    collisions keeps the recordings someone has to compare. The one statement of that rule:
+    the admin's column and filter read this annotation.
     """
     since = now - quiet_after
-    return Workstation.objects.filter(
+    quiet = (
         Q(last_seen__lt=since)
         | Q(last_success__isnull=True)
         | Q(last_success__lt=since)
         | Q(collision_count__gt=0)
     )
+    rows = Workstation.objects.all() if queryset is None else queryset
+    return rows.annotate(quiet=ExpressionWrapper(quiet, output_field=BooleanField()))
+
+
+def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
+    """The workstations that need a person (``workstations_health``)."""
+    return workstations_health(now=now, quiet_after=quiet_after).filter(quiet=True)
