@@ -36,6 +36,7 @@ from .selectors import (
     agent_state_read,
     recordings_scan,
     zone_for_client,
+    zone_lookup,
     zone_ssh_key,
 )
 from .transfer import StorageLink, host_keys_missing_message
@@ -94,23 +95,19 @@ def _zone_settings(zone: Zone) -> str:
 def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> StatusReport:
     report = StatusReport()
     report.add("workstation", config.workstation)
-    zone = None
-    try:
-        name = zone_detect(host=config.zone_host, override=config.zone_override, resolver=resolver)
-        report.add("zone", f"{name} ({_zone_source(config)})")
-    except ZoneNotDetected as exc:
-        report.add("zone", f"not found: {exc}")
-        name = ""
-    if name:
-        try:
-            zone = zone_for_client(name=name)
+    found = zone_lookup(host=config.zone_host, override=config.zone_override, resolver=resolver)
+    zone = found.zone
+    if found.missing == "undetected":
+        report.add("zone", f"not found: {found.error}")
+    else:
+        connections.close_all()  # the lookup read the row
+        report.add("zone", f"{found.name} ({_zone_source(config)})")
+        if zone is not None:
             report.add("zone settings", _zone_settings(zone))
-        except Zone.DoesNotExist:
-            report.add("zone settings", f"CONFIG has no row for zone {name}")
-        except DatabaseError as exc:
-            report.add("zone settings", f"database unreachable: {exc}")
-        finally:
-            connections.close_all()
+        elif found.missing == "no_row":
+            report.add("zone settings", f"CONFIG has no row for zone {found.name}")
+        else:
+            report.add("zone settings", f"database unreachable: {found.error}")
     if zone is not None:
         try:
             scan = recordings_scan(

@@ -21,6 +21,7 @@ from django.utils import timezone
 from storage.hashing import fd_hash
 from storage.registration import recording_problem
 from zones import client_keys
+from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.file_names import file_name_ids, file_name_pattern_compile
 from zones.models import Zone
 
@@ -58,6 +59,34 @@ _TEMPORARY_SUFFIXES = ("~", ".tmp", ".part", ".partial")
 def zone_for_client(*, name: str) -> Zone:
     """The zone's row with only the columns the client may read (Zone.DoesNotExist if none)."""
     return Zone.objects.only(*CLIENT_ZONE_FIELDS).get(name=name)
+
+
+@dataclass(frozen=True)
+class ZoneLookup:
+    """This workstation's zone as far as it could be found: ``zone`` is None if not, and
+    ``missing`` says why (``undetected``: no name; ``no_row``: no CONFIG row under ``name``;
+    ``database``: CONFIG could not be read) and ``error`` the exception that said so."""
+
+    name: str = ""
+    zone: Zone | None = None
+    missing: str = ""
+    error: Exception | None = None
+
+
+def zone_lookup(*, host: str, override: str, resolver: Resolver | None = None) -> ZoneLookup:
+    """Which zone this workstation is in (OPVIDEO_ZONE, else found from ``host``) and its
+    row as the client reads it; the one way the cycle and ``status`` find it. The caller
+    closes the connection when done with the database."""
+    try:
+        name = zone_detect(host=host, override=override, resolver=resolver)
+    except ZoneNotDetected as exc:
+        return ZoneLookup(missing="undetected", error=exc)
+    try:
+        return ZoneLookup(name=name, zone=zone_for_client(name=name))
+    except Zone.DoesNotExist:
+        return ZoneLookup(name=name, missing="no_row")
+    except DatabaseError as exc:
+        return ZoneLookup(name=name, missing="database", error=exc)
 
 
 class ZoneKeyError(Exception):
