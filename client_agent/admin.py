@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Workstation
-from .selectors import workstations_quiet
+from .selectors import workstations_health
 
 
 def quiet_after() -> timedelta:
@@ -34,11 +34,11 @@ class HealthFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        quiet = workstations_quiet(now=timezone.now(), quiet_after=quiet_after())
+        # WorkstationAdmin.get_queryset has annotated ``quiet``.
         if self.value() == "quiet":
-            return queryset.filter(pk__in=quiet.values("pk"))
+            return queryset.filter(quiet=True)
         if self.value() == "ok":
-            return queryset.exclude(pk__in=quiet.values("pk"))
+            return queryset.filter(quiet=False)
         return queryset
 
 
@@ -62,15 +62,14 @@ class WorkstationAdmin(admin.ModelAdmin):
     list_select_related = ("zone",)
     readonly_fields = [f.name for f in Workstation._meta.fields]
 
+    def get_queryset(self, request):
+        return workstations_health(
+            now=timezone.now(), quiet_after=quiet_after(), queryset=super().get_queryset(request)
+        )
+
     @admin.display(boolean=True, description=_("delivering"))
     def healthy(self, obj: Workstation) -> bool:
-        since = timezone.now() - quiet_after()
-        return (
-            obj.last_seen >= since
-            and obj.last_success is not None
-            and obj.last_success >= since
-            and not obj.collision_count
-        )
+        return not obj.quiet
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: Workstation) -> str:

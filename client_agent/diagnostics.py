@@ -27,7 +27,7 @@ from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 from zones import host_keys, ssh_keys
-from zones.detection import Resolver, ZoneNotDetected, zone_detect
+from zones.detection import Resolver
 from zones.models import Zone
 
 from .conf import AgentConfig
@@ -35,7 +35,7 @@ from .selectors import (
     ZoneKeyError,
     agent_state_read,
     recordings_scan,
-    zone_for_client,
+    zone_lookup,
     zone_ssh_key,
 )
 from .transfer import StorageLink, host_keys_missing_message
@@ -94,23 +94,19 @@ def _zone_settings(zone: Zone) -> str:
 def agent_status(*, config: AgentConfig, resolver: Resolver | None = None) -> StatusReport:
     report = StatusReport()
     report.add("workstation", config.workstation)
-    zone = None
-    try:
-        name = zone_detect(host=config.zone_host, override=config.zone_override, resolver=resolver)
-        report.add("zone", f"{name} ({_zone_source(config)})")
-    except ZoneNotDetected as exc:
-        report.add("zone", f"not found: {exc}")
-        name = ""
-    if name:
-        try:
-            zone = zone_for_client(name=name)
+    found = zone_lookup(host=config.zone_host, override=config.zone_override, resolver=resolver)
+    zone = found.zone
+    if found.missing == "undetected":
+        report.add("zone", f"not found: {found.error}")
+    else:
+        connections.close_all()  # the lookup read the row
+        report.add("zone", f"{found.name} ({_zone_source(config)})")
+        if zone is not None:
             report.add("zone settings", _zone_settings(zone))
-        except Zone.DoesNotExist:
-            report.add("zone settings", f"CONFIG has no row for zone {name}")
-        except DatabaseError as exc:
-            report.add("zone settings", f"database unreachable: {exc}")
-        finally:
-            connections.close_all()
+        elif found.missing == "no_row":
+            report.add("zone settings", f"CONFIG has no row for zone {found.name}")
+        else:
+            report.add("zone settings", f"database unreachable: {found.error}")
     if zone is not None:
         try:
             scan = recordings_scan(
@@ -185,20 +181,23 @@ def agent_check(*, config: AgentConfig, resolver: Resolver | None = None) -> Che
         connections.close_all()
         return report
     try:
-        name = zone_detect(host=config.zone_host, override=config.zone_override, resolver=resolver)
+        found = zone_lookup(host=config.zone_host, override=config.zone_override, resolver=resolver)
+        if found.missing == "undetected":
+            report.add(FAIL, "zone", str(found.error))
+            return report
+        name = found.name
         report.add(OK, "zone", f"{name} ({_zone_source(config)})")
-        zone = zone_for_client(name=name)
+        if found.missing == "no_row":
+            report.add(FAIL, "zone row", f"CONFIG has no row for zone {name}")
+            return report
+        if found.missing == "database":
+            raise found.error  # as before the lookup: a check that cannot read CONFIG fails
+        zone = found.zone
         report.add(OK if zone.enabled else FAIL, "zone row", _zone_settings(zone))
         private_key = zone_ssh_key(zone=zone)
         report.add(OK, "zone key", f"OPVIDEO_ZONE_KEY opens zone {name}'s ssh key")
         key = ssh_keys.key_load(private_key=private_key)
         report.add(OK, "ssh key", f"{key.algorithm} {key.fingerprint}")
-    except ZoneNotDetected as exc:
-        report.add(FAIL, "zone", str(exc))
-        return report
-    except Zone.DoesNotExist:
-        report.add(FAIL, "zone row", f"CONFIG has no row for zone {name}")
-        return report
     except ZoneKeyError as exc:
         report.add(FAIL, "zone key", str(exc))
         return report

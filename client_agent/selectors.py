@@ -15,12 +15,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from storage.hashing import fd_hash
 from storage.registration import recording_problem
 from zones import client_keys
+from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.file_names import file_name_ids, file_name_pattern_compile
 from zones.models import Zone
 
@@ -58,6 +59,34 @@ _TEMPORARY_SUFFIXES = ("~", ".tmp", ".part", ".partial")
 def zone_for_client(*, name: str) -> Zone:
     """The zone's row with only the columns the client may read (Zone.DoesNotExist if none)."""
     return Zone.objects.only(*CLIENT_ZONE_FIELDS).get(name=name)
+
+
+@dataclass(frozen=True)
+class ZoneLookup:
+    """This workstation's zone as far as it could be found: ``zone`` is None if not, and
+    ``missing`` says why (``undetected``: no name; ``no_row``: no CONFIG row under ``name``;
+    ``database``: CONFIG could not be read) and ``error`` the exception that said so."""
+
+    name: str = ""
+    zone: Zone | None = None
+    missing: str = ""
+    error: Exception | None = None
+
+
+def zone_lookup(*, host: str, override: str, resolver: Resolver | None = None) -> ZoneLookup:
+    """Which zone this workstation is in (OPVIDEO_ZONE, else found from ``host``) and its
+    row as the client reads it; the one way the cycle and ``status`` find it. The caller
+    closes the connection when done with the database."""
+    try:
+        name = zone_detect(host=host, override=override, resolver=resolver)
+    except ZoneNotDetected as exc:
+        return ZoneLookup(missing="undetected", error=exc)
+    try:
+        return ZoneLookup(name=name, zone=zone_for_client(name=name))
+    except Zone.DoesNotExist:
+        return ZoneLookup(name=name, missing="no_row")
+    except DatabaseError as exc:
+        return ZoneLookup(name=name, missing="database", error=exc)
 
 
 class ZoneKeyError(Exception):
@@ -445,18 +474,29 @@ def agent_state_read(*, path: Path) -> dict:
 # --- for the admin --------------------------------------------------------------------------
 
 
-def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
-    """Workstations not heard from, or heard from but not delivering, for ``quiet_after``,
-    and those keeping recordings that collide with other content on storage.
+def workstations_health(
+    *, now: datetime, quiet_after: timedelta, queryset: QuerySet[Workstation] | None = None
+) -> QuerySet[Workstation]:
+    """The workstations (of ``queryset``, default all) with ``quiet``: not heard from, or
+    heard from but not delivering, for ``quiet_after``, or keeping recordings that collide
+    with other content on storage.
 
     All need a person: a silent one is off, broken or cut off from the database; one that
     reports but never succeeds keeps its recordings, which exist nowhere else; one with
-    collisions keeps the recordings someone has to compare.
+    collisions keeps the recordings someone has to compare. The one statement of that rule:
+    the admin's column and filter read this annotation.
     """
     since = now - quiet_after
-    return Workstation.objects.filter(
+    quiet = (
         Q(last_seen__lt=since)
         | Q(last_success__isnull=True)
         | Q(last_success__lt=since)
         | Q(collision_count__gt=0)
     )
+    rows = Workstation.objects.all() if queryset is None else queryset
+    return rows.annotate(quiet=ExpressionWrapper(quiet, output_field=BooleanField()))
+
+
+def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
+    """The workstations that need a person (``workstations_health``)."""
+    return workstations_health(now=now, quiet_after=quiet_after).filter(quiet=True)

@@ -35,7 +35,7 @@ from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
 from zones import host_keys, ssh_keys
-from zones.detection import Resolver, ZoneNotDetected, zone_detect
+from zones.detection import Resolver
 from zones.models import Zone
 
 from . import __version__, stages
@@ -50,7 +50,7 @@ from .selectors import (
     agent_state_read,
     recordings_recheck,
     recordings_scan,
-    zone_for_client,
+    zone_lookup,
     zone_ssh_key,
 )
 from .transfer import StorageLink, host_keys_missing_message
@@ -141,15 +141,21 @@ def _zone_load(
 ) -> tuple[Zone, str] | None:
     """The zone's row and its ssh private key (unsealed with OPVIDEO_ZONE_KEY), or None
     with the reason in the report."""
-    try:
-        report.zone_name = zone_detect(
-            host=config.zone_host, override=config.zone_override, resolver=resolver
-        )
-    except ZoneNotDetected as exc:
-        report.fail(f"zone not found: {exc}; retrying next cycle")
+    found = zone_lookup(host=config.zone_host, override=config.zone_override, resolver=resolver)
+    if found.missing == "undetected":
+        report.fail(f"zone not found: {found.error}; retrying next cycle")
         return None
+    report.zone_name = found.name
     try:
-        zone = zone_for_client(name=report.zone_name)
+        if found.missing == "no_row":
+            report.fail(
+                f"zone {report.zone_name!r} has no row in CONFIG: add it in the admin (or set "
+                "OPVIDEO_ZONE in db.conf); recordings stay here, retrying next cycle"
+            )
+            return None
+        if found.missing == "database":
+            raise found.error  # reported below, like the key's read failing
+        zone = found.zone
         # Unseal and parse the key now, while the failure can still be named precisely.
         private_key = zone_ssh_key(zone=zone)
         ssh_keys.key_load(private_key=private_key)
@@ -160,12 +166,6 @@ def _zone_load(
         report.fail(
             f"zone {report.zone_name}: the ssh key in CONFIG is not usable "
             f"({' '.join(exc.messages)}); generate or paste a new one in the admin"
-        )
-        return None
-    except Zone.DoesNotExist:
-        report.fail(
-            f"zone {report.zone_name!r} has no row in CONFIG: add it in the admin (or set "
-            "OPVIDEO_ZONE in db.conf); recordings stay here, retrying next cycle"
         )
         return None
     except DatabaseError as exc:

@@ -59,6 +59,16 @@ class NewRecording:
     content_hash: str  # SHA-256 of the bytes sent, lowercase hex
 
 
+class RecordingRejected(ValueError):
+    """A recording that cannot become a VIDEO row as given (``recording_problem``, or not a
+    SHA-256): the caller's mistake, refused before anything is written."""
+
+    def __init__(self, *, file_name: str, problem: str) -> None:
+        super().__init__(f"{file_name}: {problem}")
+        self.file_name = file_name
+        self.problem = problem
+
+
 @dataclass
 class RegistrationResult:
     # Rows that are in VIDEO and describe these files: the local copies may go.
@@ -114,6 +124,8 @@ def video_register_batch(
     per batch (autocommit off and on again). A larger batch that fails half-way leaves rows
     for files that are on storage; the caller keeps every local copy, and registering them
     again next cycle adds nothing.
+
+    Raises ``RecordingRejected`` for a recording that cannot be a row, before any is written.
     """
     result = RegistrationResult()
     if not files:
@@ -123,9 +135,12 @@ def video_register_batch(
             file_name=item.file_name, session_id=item.session_id, project_id=item.project_id
         )
         if problem:
-            raise ValueError(f"{item.file_name}: {problem}")
+            raise RecordingRejected(file_name=item.file_name, problem=problem)
         if not is_content_hash(item.content_hash):
-            raise ValueError(f"{item.file_name}: not a SHA-256 in hex: {item.content_hash!r}")
+            raise RecordingRejected(
+                file_name=item.file_name,
+                problem=f"not a SHA-256 in hex: {item.content_hash!r}",
+            )
     connection = connections[router.db_for_write(Video)]
     ops = connection.ops
     fields = [Video._meta.get_field(name) for name in REGISTER_FIELDS]

@@ -45,7 +45,7 @@ from zones.models import Zone
 from .content import Described, Reading
 from .locks import zone_lock, zone_lock_name
 from .models import PurgeRun, Video
-from .paths import FileRemover, Removal, RemovalResult
+from .paths import FileRemover, Removal, RemovalResult, UnsafePath, root_check
 from .purge_summary import PurgeItem, PurgeSummary
 
 logger = logging.getLogger(__name__)
@@ -245,18 +245,18 @@ def zone_storage_root(*, zone: Zone) -> str:
     host) would make every file look already deleted; refusing to run keeps the rows as
     they are until the directory is back.
     """
-    root = os.path.abspath(zone.path_dst)
-    if not os.path.isdir(root):
+    if not os.path.isdir(zone.path_dst):
         raise PurgeError(
             f"PATH_DST {zone.path_dst} of zone {zone.name} is not a directory on this host "
             "(is the storage mounted? is this the zone's storage server?); nothing was changed"
         )
-    if os.path.realpath(root) != root:
+    try:
+        return str(root_check(root=zone.path_dst))
+    except UnsafePath as exc:
         raise PurgeError(
             f"PATH_DST {zone.path_dst} of zone {zone.name} is or passes through a symbolic "
             "link; nothing was changed"
-        )
-    return root
+        ) from exc
 
 
 # What a purge reads of each expired row: which file, and what the row says the file is.
