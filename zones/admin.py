@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
@@ -30,14 +31,6 @@ from .services import (
     zone_update,
     zones_link_secret_regenerate,
 )
-
-
-class _ServiceRejected(Exception):
-    """A service refused what the form accepted (e.g. a name taken a moment ago)."""
-
-    def __init__(self, error: ValidationError):
-        super().__init__(error)
-        self.error = error
 
 
 @admin.register(Zone)
@@ -137,29 +130,9 @@ class ZoneAdmin(admin.ModelAdmin):
             fieldsets.append((None, {"fields": ("created_at",)}))
         return fieldsets
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        error = getattr(request, "_zone_service_error", None)
-        if error is None:
-            return form_class
-
-        class RejectedForm(form_class):
-            def clean(self):
-                cleaned = super().clean()
-                _add_service_error(self, error)
-                return cleaned
-
-        return RejectedForm
-
     @method_decorator(sensitive_post_parameters("private_key"))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _ServiceRejected as rejected:
-            # The failed save was rolled back with the admin's transaction; show the same
-            # form again, this time carrying the service's reasons as form errors.
-            request._zone_service_error = rejected.error
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         action = form.cleaned_data["key_action"]
@@ -178,7 +151,15 @@ class ZoneAdmin(admin.ModelAdmin):
                 obj._state.adding = False
                 obj._state.db = zone._state.db
         except ValidationError as exc:
-            raise _ServiceRejected(exc) from exc
+            # The form's clean() asked the same service, so this is a race lost to another
+            # admin (the name taken a moment ago): nothing was saved, and the page says why.
+            request._zone_not_saved = True
+            self.message_user(
+                request,
+                _("The zone was not saved. %(reasons)s") % {"reasons": " ".join(exc.messages)},
+                messages.ERROR,
+            )
+            return
         if action != KeyAction.KEEP:
             self.message_user(
                 request,
@@ -200,12 +181,24 @@ class ZoneAdmin(admin.ModelAdmin):
         elif form.host_keys_new == "" or (not change and not obj.host_keys):
             self.message_user(request, _MSG_NO_HOST_KEYS, messages.WARNING)
 
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_zone_not_saved", False):
+            super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "_zone_not_saved", False):
+            super().log_change(request, obj, message)
+
     def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_zone_not_saved", False):
+            return HttpResponseRedirect(request.get_full_path())
         # Stay on the zone's page: it shows the line to install on the storage server.
         self._continue_editing(request)
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        if getattr(request, "_zone_not_saved", False):
+            return HttpResponseRedirect(request.get_full_path())
         changed_keys = request.POST.get("host_key_action") or HostKeyAction.KEEP
         if request.POST.get("key_action", KeyAction.KEEP) != KeyAction.KEEP or (
             changed_keys != HostKeyAction.KEEP
@@ -365,15 +358,3 @@ _MSG_NO_HOST_KEYS = _(
     "No host key is pinned: workstations send nothing until one is. Choose 'Fetch them from "
     "the server' below and save."
 )
-# Service errors on model fields the form edits through fields of its own.
-_SERVICE_FIELD_TARGETS = {"ssh_private_key": "private_key", "host_keys": "host_key_action"}
-
-
-def _add_service_error(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (key errors on the key)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field_name, field_errors in error.message_dict.items():
-        target = _SERVICE_FIELD_TARGETS.get(field_name, field_name)
-        form.add_error(target if target in form.fields else None, field_errors)

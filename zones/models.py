@@ -189,6 +189,17 @@ class Zone(models.Model):
         except ValidationError as exc:
             raise ValidationError({"file_name_pattern": exc}) from exc
 
+    def unique_error_message(self, model_class, unique_check):
+        # Django's "%(model_name)s with this %(field_label)s already exists." puts the model's
+        # name twice in Russian (the name field's label is the model's) and in the wrong case.
+        if tuple(unique_check) == ("name",):
+            return ValidationError(
+                _("A zone named “%(name)s” already exists."),
+                code="unique",
+                params={"name": self.name},
+            )
+        return super().unique_error_message(model_class, unique_check)
+
     @property
     def purge_queue(self) -> str:
         """The Celery queue only this zone's storage server consumes (it mounts PATH_DST)."""

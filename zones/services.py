@@ -63,9 +63,11 @@ def zone_create(
     it). Generation happens before the transaction opens: an RSA 4096 key takes a moment
     and no row should be locked meanwhile.
     """
-    _refuse_secret_fields(fields)
-    host_keys.zone_fields_host_keys_clean(fields)
-    key_text = _pasted_key(private_key) if private_key else ssh_keys.key_generate(key_type=key_type)
+    action = KeyAction.PASTE if private_key else KeyAction.KEEP
+    pasted = _zone_request_check(
+        zone=None, key_action=action, private_key=private_key, fields=fields
+    )
+    key_text = pasted or ssh_keys.key_generate(key_type=key_type)
     client_key = client_keys.client_key_generate()
     zone = Zone(
         **fields,
@@ -96,22 +98,15 @@ def zone_update(
     example to replace a key whose encryption key was lost. A client key lost that way is
     replaced too, and the zone's workstations then need the new one (``zone_client_key``).
     """
-    _refuse_secret_fields(fields)
-    host_keys.zone_fields_host_keys_clean(fields)
     key_action = KeyAction(key_action)
-    if private_key and key_action != KeyAction.PASTE:
-        raise ValidationError(
-            {"ssh_private_key": _("A pasted key is used only with 'Paste a private key'.")}
-        )
-    # Before the instance changes: the pinned host keys are checked against the stored row.
-    host_keys.zone_move_check(zone=zone, fields=fields)
+    pasted = _zone_request_check(
+        zone=zone, key_action=key_action, private_key=private_key, fields=fields
+    )
     for name, value in fields.items():
         setattr(zone, name, value)
     update_fields = list(fields)
-    if key_action == KeyAction.PASTE:
-        if not private_key:
-            raise ValidationError({"ssh_private_key": ssh_keys.MSG_EMPTY})
-        zone.ssh_private_key = _pasted_key(private_key)
+    if pasted is not None:
+        zone.ssh_private_key = pasted
         update_fields.append("ssh_private_key")
     elif key_action in (KeyAction.ED25519, KeyAction.RSA):
         zone.ssh_private_key = ssh_keys.key_generate(key_type=str(key_action))
@@ -125,6 +120,25 @@ def zone_update(
         _save(zone=zone, update_fields=update_fields)
         _purge_schedule_sync(zone=zone)
     return zone
+
+
+def zone_check(
+    *,
+    zone: Zone | None = None,
+    key_action: KeyAction | str = KeyAction.KEEP,
+    private_key: str | None = None,
+    **fields: Any,
+) -> None:
+    """Raise the ValidationError ``zone_create`` (``zone`` None) or ``zone_update`` would
+    raise for these arguments before saving, without generating a key or writing anything.
+
+    The admin's form calls it from ``clean()``, so a refusal lands on its fields before the
+    save. The model's own rules (``Zone.full_clean``) are not repeated: a ModelForm runs
+    them itself, and both services run them again as they save.
+    """
+    _zone_request_check(
+        zone=zone, key_action=KeyAction(key_action), private_key=private_key, fields=dict(fields)
+    )
 
 
 @dataclass(frozen=True)
@@ -397,6 +411,27 @@ def _client_seal_ensure(*, zone: Zone, renew: bool) -> _SealState:
         )
         changed.append("client_ssh_key")
     return _SealState(fields=changed)
+
+
+def _zone_request_check(
+    *, zone: Zone | None, key_action: KeyAction, private_key: str | None, fields: dict[str, Any]
+) -> str | None:
+    """The services' own rules for a request, checked before anything changes; normalises
+    ``fields["host_keys"]`` in place. Returns the pasted key as it is stored, or None."""
+    _refuse_secret_fields(fields)
+    host_keys.zone_fields_host_keys_clean(fields)
+    if private_key and key_action != KeyAction.PASTE:
+        raise ValidationError(
+            {"ssh_private_key": _("A pasted key is used only with 'Paste a private key'.")}
+        )
+    if zone is not None:
+        # Before the instance changes: the pinned host keys are checked against the stored row.
+        host_keys.zone_move_check(zone=zone, fields=fields)
+    if key_action != KeyAction.PASTE:
+        return None
+    if not private_key:
+        raise ValidationError({"ssh_private_key": ssh_keys.MSG_EMPTY})
+    return _pasted_key(private_key)
 
 
 def _pasted_key(private_key: str) -> str:

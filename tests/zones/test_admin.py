@@ -338,20 +338,55 @@ def test_deleting_a_zone_without_recordings_works(admin_client, form_data):
     assert not Zone.objects.exists()
 
 
-def test_a_service_refusal_lands_on_the_form_fields(rf, form_data):
-    """What a lost race (e.g. a name taken between validation and insert) looks like."""
-    request = rf.post(ADD_URL, form_data)
-    request._zone_service_error = ValidationError(
-        {"name": ["taken"], "ssh_private_key": ["bad key"], "link_secret": ["elsewhere"]}
+def test_a_service_refusal_lands_on_the_form_fields(form_data):
+    """The form asks the service in clean(); what it refuses shows on the fields it names."""
+    form = ZoneAdmin(Zone, admin.site).form(data=form_data)
+    assert form.is_valid(), form.errors
+
+    form.service_error_add(
+        ValidationError(
+            {"name": ["taken"], "ssh_private_key": ["bad key"], "link_secret": ["elsewhere"]}
+        )
     )
-    form_class = ZoneAdmin(Zone, admin.site).get_form(request, None, change=False)
 
-    form = form_class(data=form_data)
-
-    assert not form.is_valid()
     assert form.errors["name"] == ["taken"]
     assert form.errors["private_key"] == ["bad key"]
     assert form.non_field_errors() == ["elsewhere"]
+
+
+def test_the_form_refuses_what_the_service_refuses_before_anything_is_saved(
+    admin_client, form_data
+):
+    """The service's own rule (a pasted key with another choice), through the form."""
+    response = admin_client.post(ADD_URL, {**form_data, "private_key": "not a key"})
+
+    assert response.status_code == 200
+    assert "private_key" in response.context["adminform"].form.errors
+    assert not Zone.objects.exists()
+
+
+def test_a_race_lost_at_save_is_a_message_and_nothing_is_saved(
+    admin_client, form_data, monkeypatch
+):
+    """Another admin adds the same name between the form's check and the insert."""
+    from django.contrib.admin.models import LogEntry
+
+    from zones import admin as zones_admin
+
+    real_create = zones_admin.zone_create
+
+    def create_after_a_rival(**kwargs):
+        real_create(**{**kwargs, "private_key": None, "server": "rival.example.ru"})
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(zones_admin, "zone_create", create_after_a_rival)
+    response = admin_client.post(ADD_URL, form_data, follow=True)
+
+    assert response.redirect_chain == [(ADD_URL, 302)]
+    shown = [str(m) for m in response.context["messages"]]
+    assert shown == ["Площадка не сохранена. Площадка «kursk» уже существует."], shown
+    assert list(Zone.objects.values_list("server", flat=True)) == ["rival.example.ru"]
+    assert not LogEntry.objects.exists()
 
 
 def test_the_pattern_field_shows_the_standard_pattern_escaped(admin_client):
