@@ -8,7 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from zones.fields import FieldDecryptionError
-from zones.services import FieldKeyRotationError, field_keys_rotate, zones_client_keys_ensure
+from zones.key_rotation import FieldKeyRotationError, field_keys_rotate
+from zones.services import zones_client_keys_ensure
 
 
 class Command(BaseCommand):

@@ -1,47 +1,6 @@
-r"""Sending recordings to the zone's storage server with the system's rsync and ssh.
-
-The storage server lets the zone's key do one thing: add plain files under PATH_DST through
-rsync's daemon over ssh, a write-only module rooted at PATH_DST (see ``zones.ssh_keys`` and
-docker/storage/bootstrap.sh, which writes the module's configuration). Destinations are
-therefore ``USER@SERVER::opvideo/<workstation>/``: each workstation writes under its own
-directory (so two operators' recordings of one transferred call never collide), the
-server gives every file and directory its own fixed mode, and an existing file is never
-replaced. The module refuses every option but the ones sent here, and a request without
-``--ignore-existing`` (never replace) or ``--omit-dir-times`` (never change a directory's
-time).
-
-That rule decides how an interrupted transfer is handled. The module refuses
-``--partial-dir`` (moving a partial file into place would be an overwrite), and ``--partial``
-would leave a truncated file under the final name, which ``--ignore-existing`` would then
-protect forever. So no partial files are kept: rsync writes each file to a hidden temporary
-name and renames it only when it is complete, the server side deletes the temporary file
-when the connection dies, and an interrupted file is sent again from the start. A file
-under its final name on storage is always complete.
-
-Whether a file arrived is not inferred from rsync's exit status: after each transfer a dry
-run asks the server, for every file, whether it exists and whether its size and modification
-time are the local file's (``--info=skip2``). A file this cycle did not send because its name
-already existed on storage (sent by a killed earlier cycle, or by a cloned workstation with
-the same host name) is asked about by content instead (``--checksum``): a name and a size
-prove nothing about the bytes. Only files reported up to date count as delivered; one
-reported as different is a collision that needs a person, and the local file stays.
-
-Names are bytes: a recording may be named in any script. rsync runs with ``LC_ALL=C`` (its
-messages are parsed) and would print every non-ASCII byte of a name as a ``\#ooo`` escape;
-``--8-bit-output`` makes it print names as they are, and its output is matched against the
-names' own bytes (``os.fsencode``), never decoded and compared as text.
-
-The storage server is trusted only if it shows a host key an admin pinned in
-``CONFIG.HOST_KEYS`` (``zones.host_keys``): each session writes its own known_hosts from that
-column and ssh runs with ``StrictHostKeyChecking=yes``. Nothing is learnt on first use, so a
-new or re-imaged workstation that reaches an impostor first sends it nothing (and so never
-hears "up to date" from it and deletes nothing); a zone with no pinned key sends nothing.
-
-The private key exists on disk only for the duration of a session: written 0600 into a
-fresh 0700 directory under the key directory (a tmpfs, ``/run/opvideo``) and removed in
-``finally``, even when the cycle fails. Leftovers of a client that was killed are removed
-before the next session starts.
-"""
+"""One cycle's access to the zone's storage server: the key and known_hosts on disk for a
+session, the ssh and rsync commands, sending, verifying and probing (the package's docstring
+says why each works the way it does)."""
 
 from __future__ import annotations
 
@@ -58,14 +17,22 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from zones import host_keys, ssh_keys
 from zones.models import Zone
 
-from .conf import AgentConfig
-from .logs import RSYNC_LOGGER
+from ..conf import AgentConfig
+from ..logs import RSYNC_LOGGER
+from .runs import (
+    PARTIAL_CODES,
+    SEND_PREFIX,
+    Failure,
+    RsyncRun,
+    Sent,
+    Verification,
+    failure_classify,
+)
 
 log = logging.getLogger(RSYNC_LOGGER)
 
@@ -74,140 +41,10 @@ log = logging.getLogger(RSYNC_LOGGER)
 KEY_DIR_PREFIX = "key-"
 CHECK_KEY_DIR_PREFIX = "check-"
 STALE_CHECK_SECONDS = 3600
-_SEND_PREFIX = b"opvideo-send: "
 _EXISTS = re.compile(rb"^(?P<name>.+) exists \((?P<state>[a-z ]+)\)$")
 # What rsync's daemon says first, and what the upload module's check says when it refuses.
 _DAEMON_GREETING = b"@RSYNCD:"
 _UPLOAD_REFUSED = "opvideo upload refused"
-
-# rsync exit codes (rsync(1), EXIT VALUES) that a later attempt can cure.
-_RETRYABLE_CODES = {5, 10, 12, 30, 35, 255}
-_PARTIAL_CODES = {23, 24}
-# ssh/rsync messages that no retry will cure, and what an admin has to do about each.
-_FATAL_MESSAGES = (
-    (
-        "Permission denied (publickey",
-        "the storage server refused the zone's key: install the authorized_keys line shown "
-        "on the zone's admin page for {user} on {server}",
-    ),
-    (
-        "Host key verification failed",
-        "{server}:{port} did not show the host key pinned for zone {zone} in CONFIG, so "
-        "nothing was sent and nothing deleted here. If the storage server was really "
-        "reinstalled, an admin fetches its new key and confirms the fingerprint on the zone's "
-        "admin page (or: manage.py zone_host_keys --zone {zone} --fetch); if it was not, "
-        "something else answers at that address: do not accept its key, find out what it is",
-    ),
-    (
-        "opvideo upload refused",
-        "the storage server's upload module refused the request (is the key's line the one "
-        "shown on the zone's admin page, installed with docker/storage/bootstrap.sh?)",
-    ),
-    (
-        "@ERROR:",
-        "the storage server's rsync daemon refused the request (install the zone's line with "
-        "docker/storage/bootstrap.sh, which also writes the upload module)",
-    ),
-    (
-        "is configured to refuse",
-        "the storage server's upload module refused an option (install the zone's line with "
-        "docker/storage/bootstrap.sh, which also writes the upload module)",
-    ),
-    (
-        "rrsync error",
-        "the storage server still has the zone's old rrsync line: install the current line "
-        "with docker/storage/bootstrap.sh",
-    ),
-    ("No space left on device", "the storage server is out of disk space"),
-)
-
-
-@dataclass(frozen=True)
-class RsyncRun:
-    returncode: int
-    output: str  # stdout and stderr together, in order, for people (undecodable bytes escaped)
-    raw: bytes = b""  # the same, byte for byte: names are matched here
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    def lines(self) -> list[bytes]:
-        return (self.raw or self.output.encode()).splitlines()
-
-
-@dataclass(frozen=True)
-class Failure:
-    reason: str
-    retryable: bool
-    # rsync ran and sent what it could (exit 23/24): ask the server what arrived.
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What a send did: the names rsync started sending in any attempt (it logs a name before
-    its data, so one of them may not have arrived: ``verify`` says), the last failure, and
-    what the work done meanwhile returned."""
-
-    attempted: frozenset[str]
-    failure: Failure | None
-    meanwhile: object = None
-
-
-@dataclass
-class Verification:
-    """What the storage server holds of a set of names, per name."""
-
-    delivered: list[str] = field(default_factory=list)  # there, same size and mtime
-    different: list[str] = field(default_factory=list)  # there, but another file
-    missing: list[str] = field(default_factory=list)  # not there (or not reported)
-    failure: Failure | None = None  # the server could not be asked: nothing is known
-
-
-def failure_classify(*, run: RsyncRun, zone: Zone) -> Failure:
-    """Why an rsync/ssh run failed, in words an admin can act on, and whether to retry."""
-    context = {
-        "user": zone.ssh_user,
-        "server": zone.server,
-        "port": zone.ssh_port,
-        "zone": zone.name,
-    }
-    if run.returncode in _PARTIAL_CODES:
-        return Failure(
-            reason=f"some files were not sent ({_detail(run)})", retryable=False, partial=True
-        )
-    for needle, advice in _FATAL_MESSAGES:
-        if needle in run.output:
-            return Failure(reason=f"{advice.format(**context)} ({_detail(run)})", retryable=False)
-    retryable = run.returncode in _RETRYABLE_CODES
-    where = f"{zone.ssh_user}@{zone.server}:{zone.ssh_port}"
-    return Failure(
-        reason=f"rsync to {where} failed with exit code {run.returncode} ({_detail(run)})",
-        retryable=retryable,
-    )
-
-
-def _detail(run: RsyncRun) -> str:
-    """The line of what ssh/rsync said that names the cause: the first error-like one (ssh's
-    own line comes before rsync's "connection unexpectedly closed" and its summary)."""
-    lines = [line.strip() for line in run.output.splitlines() if line.strip()]
-    specific = [
-        line
-        for line in lines
-        if not line.startswith(_SEND_PREFIX.decode()) and not line.startswith("rsync error:")
-    ]
-    errorish = [line for line in specific if _looks_like_error(line)]
-    pick = (errorish or specific or lines or ["no output"])[0]
-    return pick[:300]
-
-
-def _looks_like_error(line: str) -> bool:
-    lowered = line.lower()
-    return any(
-        word in lowered
-        for word in ("error", "denied", "refused", "failed", "timed out", "closed", "no route")
-    )
 
 
 class StorageLink:
@@ -356,7 +193,7 @@ class StorageLink:
             "--from0",
             f"--bwlimit={self.zone.speed_kbps}",
             f"--timeout={self.config.io_timeout}",
-            f"--out-format={_SEND_PREFIX.decode()}%n",
+            f"--out-format={SEND_PREFIX.decode()}%n",
             "-e",
             shlex.join(self.ssh_command()),
         ]
@@ -390,8 +227,8 @@ class StorageLink:
         attempted = set()
         for run in runs:
             for line in run.lines():
-                if line.startswith(_SEND_PREFIX):
-                    name = wanted.get(line[len(_SEND_PREFIX) :])
+                if line.startswith(SEND_PREFIX):
+                    name = wanted.get(line[len(SEND_PREFIX) :])
                     if name is not None:
                         attempted.add(name)
         return Sent(attempted=frozenset(attempted), failure=failure, meanwhile=result)
@@ -437,15 +274,15 @@ class StorageLink:
         result = Verification()
         states: dict[str, str] = {}
         for line in run.lines():
-            if line.startswith(_SEND_PREFIX):
-                name = wanted.get(line[len(_SEND_PREFIX) :])
+            if line.startswith(SEND_PREFIX):
+                name = wanted.get(line[len(SEND_PREFIX) :])
                 if name is not None:
                     states[name] = "missing"
                 continue
             match = _EXISTS.match(line)
             if match and match["name"] in wanted:
                 states[wanted[match["name"]]] = match["state"].decode()
-        if not run.ok and run.returncode not in _PARTIAL_CODES:
+        if not run.ok and run.returncode not in PARTIAL_CODES:
             result.failure = failure_classify(run=run, zone=self.zone)
             result.missing = list(names)
             return result
