@@ -130,9 +130,26 @@ class ZoneAdmin(admin.ModelAdmin):
             fieldsets.append((None, {"fields": ("created_at",)}))
         return fieldsets
 
+    # Django composes these titles from the model's name ("Изменить %s"), which leaves
+    # «площадка» in the nominative where Russian needs the accusative: whole phrases instead.
     @method_decorator(sensitive_post_parameters("private_key"))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            title = _("Add zone")
+        elif self.has_change_permission(request):
+            title = _("Change zone")
+        else:
+            title = _("View zone")
+        extra_context = {"title": title, **(extra_context or {})}
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_change_permission(request):
+            title = _("Select zone to change")
+        else:
+            title = _("Select zone to view")
+        extra_context = {"title": title, **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         action = form.cleaned_data["key_action"]

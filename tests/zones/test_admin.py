@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.html import escape
 
 from storage.models import Video
+from tests.factories import make_zone
 from tests.zones.conftest import ADD_URL, LIST_URL, change_url, keygen_file, keygen_fingerprint
 from zones import selectors, ssh_keys
 from zones.admin import ZoneAdmin
@@ -395,3 +396,17 @@ def test_the_pattern_field_shows_the_standard_pattern_escaped(admin_client):
     page = admin_client.get(ADD_URL).content.decode()
     assert f"<code>{escape(DEFAULT_FILE_NAME_PATTERN)}</code>" in page
     assert "(?P<session_id>" not in page  # never raw markup
+
+
+def test_the_zone_pages_title_the_zone_in_the_right_case(admin_client):
+    """Django's own titles ("Изменить %s") would leave «площадка» in the nominative."""
+    zone = make_zone(name="kursk")
+    pages = {
+        ADD_URL: "Добавить площадку",
+        change_url(zone): "Изменить площадку",
+        LIST_URL: "Выберите площадку для изменения",
+    }
+    for url, title in pages.items():
+        page = admin_client.get(url).content.decode()
+        assert f"<h1>{title}</h1>" in page, url
+        assert "площадка для" not in page and "Изменить площадка" not in page, url
