@@ -8,10 +8,8 @@ one transaction: no change goes unrecorded, and no row records a change that did
 import secrets
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import timedelta
 from functools import cache
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import NOT_PROVIDED
@@ -153,7 +151,6 @@ def api_token_issue(*, user, label: str, actor: Actor | None = None) -> tuple[Ap
         key_hash=ApiToken.hash_key(key),
         prefix=key[:8],
         issued_by=issuer,
-        expires_at=timezone.now() + timedelta(days=settings.OPVIDEO_API_TOKEN_DAYS),
     )
     _event(
         actor=actor,
