@@ -495,8 +495,3 @@ def workstations_health(
     )
     rows = Workstation.objects.all() if queryset is None else queryset
     return rows.annotate(quiet=ExpressionWrapper(quiet, output_field=BooleanField()))
-
-
-def workstations_quiet(*, now: datetime, quiet_after: timedelta) -> QuerySet[Workstation]:
-    """The workstations that need a person (``workstations_health``)."""
-    return workstations_health(now=now, quiet_after=quiet_after).filter(quiet=True)

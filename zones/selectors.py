@@ -1,7 +1,7 @@
 """Reads about zones: what may be shown or handed out about a zone's ssh key.
 
 Nothing here returns the private key; the one consumer that needs it (the workstation
-client) reads its own zone's sealed copy (``client_agent.zone_keys``).
+client) reads its own zone's sealed copy (``client_agent.selectors.zone_ssh_key``).
 """
 
 from __future__ import annotations

@@ -24,9 +24,7 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from . import client_keys, host_keys, ssh_keys
-from .fields import (
-    FieldDecryptionError,
-)
+from .fields import FieldDecryptionError
 from .models import Zone
 
 # Set only through the dedicated arguments/services below, never as a plain field value;
@@ -151,13 +149,13 @@ def zone_client_key(*, zone: Zone, renew: bool = False) -> ClientKeyIssued:
     """
     with transaction.atomic():
         locked = Zone.objects.select_for_update().get(pk=zone.pk)
-        state = _client_seal_ensure(zone=locked, renew=renew)
-        if state.fields:
-            locked.save(update_fields=state.fields)
+        changed = _client_seal_ensure(zone=locked, renew=renew)
+        if changed:
+            locked.save(update_fields=changed)
     return ClientKeyIssued(
         key=locked.client_key,
-        created="client_key" in state.fields,
-        resealed="client_ssh_key" in state.fields,
+        created="client_key" in changed,
+        resealed="client_ssh_key" in changed,
     )
 
 
@@ -197,17 +195,17 @@ def zones_client_keys_ensure(*, dry_run: bool = False) -> ClientKeySummary:
     summary = ClientKeySummary(dry_run=dry_run)
     with transaction.atomic():
         for zone in Zone.objects.select_for_update().order_by("pk"):
-            state = _client_seal_ensure(zone=zone, renew=False)
+            changed = _client_seal_ensure(zone=zone, renew=False)
             if not zone.ssh_private_key:
                 summary.without_ssh_key.append(zone.name)
-            if "client_key" in state.fields:
+            if "client_key" in changed:
                 summary.created += 1
-            elif "client_ssh_key" in state.fields:
+            elif "client_ssh_key" in changed:
                 summary.resealed += 1
             else:
                 summary.current += 1
-            if state.fields and not dry_run:
-                zone.save(update_fields=state.fields)
+            if changed and not dry_run:
+                zone.save(update_fields=changed)
     return summary
 
 
@@ -293,13 +291,9 @@ def _client_seal(*, zone: Zone) -> list[str]:
     return changed
 
 
-@dataclass(frozen=True)
-class _SealState:
-    fields: list[str]  # what has to be saved
-
-
-def _client_seal_ensure(*, zone: Zone, renew: bool) -> _SealState:
-    """Bring ``zone``'s client key and sealed ssh key in order, in memory only."""
+def _client_seal_ensure(*, zone: Zone, renew: bool) -> list[str]:
+    """Bring ``zone``'s client key and sealed ssh key in order, in memory only; the fields
+    that have to be saved."""
     changed: list[str] = []
     if renew or not zone.client_key:
         zone.client_key = client_keys.client_key_generate()
@@ -312,7 +306,7 @@ def _client_seal_ensure(*, zone: Zone, renew: bool) -> _SealState:
             client_key=zone.client_key, private_key=zone.ssh_private_key
         )
         changed.append("client_ssh_key")
-    return _SealState(fields=changed)
+    return changed
 
 
 def _zone_request_check(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from client_agent.models import Workstation
-from client_agent.selectors import workstations_quiet
+from client_agent.selectors import workstations_health
 from tests.factories import make_zone
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def workstations(settings):
 
 
 def test_quiet_workstations_are_the_silent_and_the_failing(workstations):
-    quiet = workstations_quiet(now=workstations, quiet_after=timedelta(hours=3))
+    quiet = workstations_health(now=workstations, quiet_after=timedelta(hours=3)).filter(quiet=True)
     assert sorted(quiet.values_list("host", flat=True)) == ["failing", "never", "silent"]
 
 
