@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from zones import host_keys, ssh_keys
+from zones import ssh_keys
 from zones.detection import Resolver
 from zones.models import Zone
 
@@ -38,7 +38,7 @@ from .selectors import (
     zone_lookup,
     zone_ssh_key,
 )
-from .transfer import StorageLink, host_keys_missing_message
+from .transfer import StorageLink, pinned_host_keys
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 
@@ -240,18 +240,9 @@ def _check_config_file(report: CheckReport) -> None:
 
 def _check_host_keys(report: CheckReport, zone: Zone) -> bool:
     """Whether the storage server can be recognised; if not, no connection is tried."""
-    try:
-        pinned = host_keys.zone_host_keys(zone=zone)
-    except ValidationError as exc:
-        report.add(
-            FAIL,
-            "storage host key",
-            f"CONFIG.HOST_KEYS is not usable ({' '.join(exc.messages)}): fetch or paste the "
-            "keys again on the zone's admin page",
-        )
-        return False
-    if not pinned:
-        report.add(FAIL, "storage host key", host_keys_missing_message(zone=zone))
+    pinned, problem = pinned_host_keys(zone=zone)
+    if problem:
+        report.add(FAIL, "storage host key", problem)
         return False
     report.add(OK, "storage host key", ", ".join(key.describe() for key in pinned))
     return True

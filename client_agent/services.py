@@ -34,7 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from zones import host_keys, ssh_keys
+from zones import ssh_keys
 from zones.detection import Resolver
 from zones.models import Zone
 
@@ -53,7 +53,7 @@ from .selectors import (
     zone_lookup,
     zone_ssh_key,
 )
-from .transfer import StorageLink, host_keys_missing_message
+from .transfer import StorageLink, pinned_host_keys
 
 log = logging.getLogger(MAIN_LOGGER)
 
@@ -177,25 +177,11 @@ def _zone_load(
     if not zone.enabled:
         report.fail(f"zone {zone.name} is disabled in CONFIG; recordings stay here until enabled")
         return None
-    if not _host_keys_pinned(zone=zone, report=report):
+    _pinned, problem = pinned_host_keys(zone=zone)
+    if problem:
+        report.fail(problem)
         return None
     return zone, private_key
-
-
-def _host_keys_pinned(*, zone: Zone, report: CycleReport) -> bool:
-    """Whether the zone's storage server can be recognised (no connection is made if not)."""
-    try:
-        pinned = host_keys.zone_host_keys(zone=zone)
-    except ValidationError as exc:
-        report.fail(
-            f"zone {zone.name}: the storage server host keys in CONFIG are not usable "
-            f"({' '.join(exc.messages)}); nothing is sent: fetch or paste them again in the admin"
-        )
-        return False
-    if not pinned:
-        report.fail(host_keys_missing_message(zone=zone))
-        return False
-    return True
 
 
 # The most finished recordings one round of a cycle holds in memory. A backlog larger than

@@ -50,6 +50,7 @@ from .link import (
     StorageLink,
     host_keys_missing_message,
     key_dirs_clean,
+    pinned_host_keys,
 )
 from .runs import Failure, RsyncRun, Sent, Verification, failure_classify
 
@@ -65,4 +66,5 @@ __all__ = [
     "failure_classify",
     "host_keys_missing_message",
     "key_dirs_clean",
+    "pinned_host_keys",
 ]

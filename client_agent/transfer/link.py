@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+
 from zones import host_keys, ssh_keys
 from zones.models import Zone
 
@@ -379,6 +381,22 @@ class StorageLink:
 
 class HostKeysNotPinned(Exception):
     """The zone has no storage server host key in CONFIG: nothing may be sent."""
+
+
+def pinned_host_keys(*, zone: Zone) -> tuple[list[host_keys.HostKey], str]:
+    """The zone's pinned storage host keys and "", or none and what the cycle, the heartbeat
+    and ``check`` say instead (no connection is made then)."""
+    try:
+        pinned = host_keys.zone_host_keys(zone=zone)
+    except ValidationError as exc:
+        return [], (
+            f"zone {zone.name}: the storage server host keys in CONFIG are not usable "
+            f"({' '.join(exc.messages)}); nothing is sent: fetch or paste them again on the "
+            "zone's admin page"
+        )
+    if not pinned:
+        return [], host_keys_missing_message(zone=zone)
+    return pinned, ""
 
 
 def host_keys_missing_message(*, zone: Zone) -> str:
