@@ -30,7 +30,7 @@ messages:
 	DJANGO_SECRET_KEY="$$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  .venv/bin/python manage.py makemessages -l ru --ignore=.venv --ignore=tests --no-obsolete
 
-# The hashed lock files, from the .in files beside them (README, Installing: the lock files).
+# The hashed lock files, from the .in files beside them (README, Python packages: hashed lock files).
 # Pins already in a lock are kept; LOCK_ARGS=--upgrade takes the newest dependencies the .in
 # pins allow, LOCK_ARGS="-P celery" one package. The runtime, lint and client locks are made
 # within the ones above them, so a package has one version everywhere. Hashes are of the

@@ -16,8 +16,8 @@ order and batch size, with the transfer left out (no ``batch_send``/``batch_veri
 
 Local clean-up (``stages.local_copies_remove``) is timed and printed too, outside the ratio.
 The files are sparse (50 MB each, realistic sizes for the rows) and are not read for their
-SHA-256: each gets one made from its name (``named_hashes``). In a cycle the hashing runs while
-rsync sends the batch; ``bench/transfer.py`` measures what it costs there.
+SHA-256: each gets one made from its name (``common.named_hashes``). In a cycle the hashing
+runs while rsync sends the batch; ``bench/transfer.py`` measures what it costs there.
 
 Also: the scan's peak memory (tracemalloc) with 20,000 (one round of the client, which keeps at most
 services.SCAN_ROUND recordings in memory) and with 100,000 files in PATH_SRC.
@@ -30,7 +30,6 @@ Targets: client rows/s >= 0.5 of the bare insert's; scan memory flat in the file
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import secrets
 import sys
@@ -46,6 +45,7 @@ from bench.common import (
     bench_prepare,
     connect,
     database_create,
+    named_hashes,
     recording_name,
     scratch_dir,
     zone_fresh,
@@ -145,15 +145,6 @@ def scan_peak_bytes(directory: Path, zone, config) -> tuple[int, int]:
     finally:
         tracemalloc.stop()
     return peak, found
-
-
-def named_hashes(recordings):
-    """The recordings with a SHA-256 of their name for content hash (see the docstring)."""
-    from dataclasses import replace
-
-    return [
-        replace(r, content_hash=hashlib.sha256(r.name.encode()).hexdigest()) for r in recordings
-    ]
 
 
 def client_register(zone, config) -> dict[str, float | int | list]:

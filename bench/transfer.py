@@ -30,7 +30,6 @@ Needs root (sshd). Everything is under one /tmp directory, removed at the end; s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shlex
 import subprocess
@@ -44,6 +43,7 @@ from bench.common import (
     bench_env,
     bench_prepare,
     database_create,
+    named_hashes,
     recording_name,
     scratch_dir,
     zone_fresh,
@@ -131,20 +131,12 @@ def plain_rsync(*, src: Path, dst: Path, key: Path, port: int, user: str, bwlimi
 def timed_cycle(*, config, hashing: bool):
     """(seconds, report) of one ``cycle_run``; ``hashing=False`` gives each file a hash made
     from its name instead of reading it: the cycle as it was before the client hashed."""
-    from dataclasses import replace
-
     from client_agent import services, stages
 
     real = stages.recordings_hash
 
     def named(*, directory, recordings):
-        return stages.Hashed(
-            ready=[
-                replace(r, content_hash=hashlib.sha256(r.name.encode()).hexdigest())
-                for r in recordings
-            ],
-            changed=[],
-        )
+        return stages.Hashed(ready=named_hashes(recordings), changed=[])
 
     stages.recordings_hash = real if hashing else named
     try:
