@@ -24,6 +24,8 @@ class AccessEvent(models.Model):
         DOWNLOAD = "download", _("download")
         HOLD_PLACE = "hold_place", _("legal hold placed")
         HOLD_LIFT = "hold_lift", _("legal hold lifted")
+        NOTE_ADD = "note_add", _("note added")
+        NOTE_DELETE = "note_delete", _("note deleted")
         # A known key refused (expired, revoked, its owner deactivated): someone still holds
         # it, and whose it was is worth knowing. Unknown keys name nobody and are only logged.
         TOKEN_REFUSED = "token_refused", _("API token refused")
@@ -64,6 +66,10 @@ class AccessEvent(models.Model):
         verbose_name_plural = _("access audit")
         ordering = ["-at", "-id"]
         permissions = [("export_accessevent", _("Can export the access audit"))]
+        indexes = [
+            # A user's recent searches (search.selectors.recent_searches) and a user's trail.
+            models.Index(fields=["user", "action", "at"], name="ACCESS_USER_ACTION_AT_IDX"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"

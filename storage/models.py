@@ -4,6 +4,7 @@ The seed's columns keep their names and meaning; a surrogate ``id`` and the new 
 database-level defaults so the old clients' INSERTs keep working during the roll-out.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,13 @@ class HashOrigin(models.TextChoices):
     # Taken from the stored file, for a row without one: proves only that it has not
     # changed since.
     STORAGE = "storage", _("on storage")
+
+
+class MediaState(models.TextChoices):
+    PENDING = "pending", _("not read yet")
+    DONE = "done", _("read")
+    # ffprobe could not read it (truncated, not a video): kept, shown as such, not retried.
+    FAILED = "failed", _("unreadable")
 
 
 class Video(models.Model):
@@ -99,6 +107,60 @@ class Video(models.Model):
         blank=True,
         db_column="LEGAL_HOLD_REASON",
     )
+    # Who placed the hold now in force, and when: the page shows it beside the reason. The
+    # whole trail (every place and lift, with reasons) is in the access audit.
+    legal_hold_by = models.CharField(
+        _("legal hold placed by"),
+        max_length=150,
+        default="",
+        db_default="",
+        blank=True,
+        db_column="LEGAL_HOLD_BY",
+    )
+    legal_hold_at = models.DateTimeField(
+        _("legal hold placed"), null=True, blank=True, db_column="LEGAL_HOLD_AT"
+    )
+
+    # --- what the recording is: read by the zone worker on the storage server (storage.media)
+    # When the call began: from the file name where the zone's pattern has a time, otherwise
+    # the file's modification time less its duration. NULL until the worker has read it.
+    started_at = models.DateTimeField(_("started"), null=True, blank=True, db_column="STARTED_AT")
+    duration = models.FloatField(_("duration, s"), null=True, blank=True, db_column="DURATION")
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True, db_column="WIDTH")
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True, db_column="HEIGHT")
+    codec = models.CharField(
+        _("codec"), max_length=32, default="", db_default="", blank=True, db_column="CODEC"
+    )
+    # The operator's login where the zone's file name pattern has a group ``operator``;
+    # empty otherwise (the pages then name the workstation).
+    operator = models.CharField(
+        _("operator"),
+        max_length=150,
+        default="",
+        db_default="",
+        blank=True,
+        db_column="OPERATOR",
+    )
+    media_state = models.CharField(
+        _("media read"),
+        max_length=8,
+        choices=MediaState.choices,
+        default=MediaState.PENDING,
+        db_default=MediaState.PENDING,
+        db_column="MEDIA_STATE",
+    )
+    media_error = models.CharField(
+        _("media read error"),
+        max_length=255,
+        default="",
+        db_default="",
+        blank=True,
+        db_column="MEDIA_ERROR",
+    )
+    # The previews beside the recording (poster frame, thumbnail sprite with its WebVTT
+    # index) and their geometry, as the player needs it: {"interval": s, "tile_width": px,
+    # "tile_height": px, "columns": n, "count": n}. NULL: none made (yet).
+    preview = models.JSONField(_("previews"), null=True, blank=True, db_column="PREVIEW")
 
     class Meta:
         db_table = "VIDEO"
@@ -112,9 +174,14 @@ class Video(models.Model):
         indexes = [
             models.Index(fields=["session_id"], name="VIDEO_SESSIONID_IDX"),
             models.Index(fields=["project_id"], name="VIDEO_PROJECTID_IDX"),
-            models.Index(fields=["recording_date"], name="VIDEO_RECORDING_DATE_IDX"),
+            # Date-range searches read newest first by start time: the index gives that order.
+            models.Index(
+                fields=["recording_date", "started_at"], name="VIDEO_RECORDING_STARTED_IDX"
+            ),
             # The integrity check takes the rows of a zone least recently checked first.
             models.Index(fields=["zone", "integrity_checked_at"], name="VIDEO_INTEGRITY_DUE_IDX"),
+            # The zone worker takes the rows it has not read yet (storage.media).
+            models.Index(fields=["zone", "media_state"], name="VIDEO_MEDIA_DUE_IDX"),
         ]
 
     def __str__(self) -> str:
@@ -238,3 +305,35 @@ class IntegrityFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone_name} {self.file_name}: {self.get_kind_display()}"
+
+
+class VideoNote(models.Model):
+    """A remark on a moment of a recording, written by QA staff while reviewing.
+
+    Kept with the recording and deleted with it by the purge (storage.retention). The author's
+    name is copied so a note still says who wrote it after the account is gone. Adding and
+    removing a note is in the access audit.
+    """
+
+    video = models.ForeignKey(
+        Video, on_delete=models.CASCADE, related_name="notes", verbose_name=_("recording")
+    )
+    at_seconds = models.FloatField(_("moment, s"))
+    text = models.TextField(_("text"), max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    author_name = models.CharField(_("author"), max_length=150)
+    created_at = models.DateTimeField(_("written"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["video", "at_seconds", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} @{self.at_seconds:.1f}s: {self.text[:40]}"
