@@ -160,3 +160,20 @@ def search_page_json(*, found: SearchPage, absolute_url: Callable[[str], str]) -
         "pages": found.page.paginator.num_pages,
         "results": [video_json(row=row, absolute_url=absolute_url) for row in found.rows],
     }
+
+
+def video_play_json(*, video: Video, url: str) -> dict:
+    """What the player needs to play one part, with its freshly signed ``url``.
+
+    The contract of ``search:play`` (search/static/search/player.js reads it): ``id``,
+    ``url`` (signed play link), ``download_url`` (the audited download view), ``page`` (the
+    recording's page), ``duration`` (seconds or null), ``started_at`` (ISO or null).
+    """
+    return {
+        "id": video.pk,
+        "url": url,
+        "download_url": reverse("search:download", args=[video.pk]),
+        "page": reverse("search:video", args=[video.pk]),
+        "duration": video.duration,
+        "started_at": video.started_at.isoformat() if video.started_at else None,
+    }

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("videos/<int:pk>/", views.video_detail, name="video"),
+    path("videos/<int:pk>/play/", views.video_play, name="play"),
     path("videos/<int:pk>/download/", views.video_download, name="download"),
     path("videos/<int:pk>/hold/", views.video_hold, name="hold"),
     path("api/videos/", api.api_videos, name="api-videos"),

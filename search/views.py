@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +19,7 @@ from .auth import request_actor, token_or_session_required, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
 from .integrity import IntegrityState
 from .models import AccessEvent
-from .selectors import video_search_page
+from .selectors import video_play_json, video_search_page
 from .services import access_search_record, access_video_record, legal_hold_change
 
 PAGE_SIZE = 20
@@ -86,6 +86,35 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_hold": user_may_hold(request.user),
             "hold_form": HoldForm(),
         },
+    )
+
+
+@require_POST
+def video_play(request: HttpRequest, pk: int) -> JsonResponse:
+    """Hand the player a signed link to one recording, and audit it as a view.
+
+    The search results list recordings without links: a link is what lets a browser watch,
+    so it is issued (and audited) only here, when a part is played, never when it is merely
+    listed. POST, so a link cannot be issued by a cross-site GET (an <img> on another page).
+    Answers JSON for the page's script, a 401 rather than a login redirect when the session
+    has ended.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Your session has ended: sign in again.")}, status=401)
+    video = Video.objects.select_related("zone").filter(pk=pk).first()
+    if video is None:
+        return JsonResponse({"error": _("There is no such recording.")}, status=404)
+    url = video_link(video=video)
+    if url is None:
+        reason = (
+            _("This recording was deleted under the retention policy.")
+            if video.delete_date
+            else _("Not available: the zone has no video server address.")
+        )
+        return JsonResponse({"error": reason}, status=410)
+    access_video_record(actor=request_actor(request), action=AccessEvent.Action.VIEW, video=video)
+    return JsonResponse(
+        video_play_json(video=video, url=url), json_dumps_params={"ensure_ascii": False}
     )
 
 
