@@ -115,3 +115,15 @@ def query_arg_raw(*, query_string: str, name: str) -> str:
         if sep and key.lower() == name.lower():
             return value
     return ""
+
+
+def video_preview_links(*, video: Video, now: datetime | None = None) -> dict[str, str]:
+    """Signed links to the recording's previews, as the player shows them: ``poster`` (a
+    frame to show before playing) and ``sprite`` (the thumbnail strip whose geometry is
+    ``video.preview``); a key is missing when there is no such preview to link to.
+
+    The zone worker makes the previews beside the recording (storage.media) and the zone's
+    nginx serves them; until that is wired here this names none, and the player simply
+    shows no poster and no thumbnails.
+    """
+    return {}

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import NotSupportedError, transaction
@@ -120,6 +120,13 @@ def expiry_date(*, retention_days: Expression | int | None = None) -> AddDays:
         retention_days = Value(retention_days)
     days = Coalesce(F("storage_days"), retention_days, output_field=IntegerField())
     return AddDays(F("recording_date"), days)
+
+
+def video_kept_until(*, video: Video) -> date:
+    """The last day ``video`` is kept by the rule (a legal hold aside): what its page says
+    as "kept until". The same sum as ``expiry_date``, for one row already read."""
+    days = video.storage_days if video.storage_days is not None else video.zone.retention_days
+    return video.recording_date + timedelta(days=days)
 
 
 def purge_zones() -> QuerySet[Zone]:
