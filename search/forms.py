@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zones.models import Zone
 
+from .moments import moment_parse
 from .selectors import VideoFilters
 
 # Naumen session ids: node_0_domain_0_nauss_0_1629126106_172352. Letters, digits and a
@@ -107,7 +108,45 @@ class LoginForm(AuthenticationForm):
 
 
 class HoldForm(forms.Form):
+    """Place or lift a hold. Lifting lets the purge delete the recording at its retention
+    date, so it needs an explicit confirmation besides its reason (the service asks a reason
+    of both)."""
+
     hold = forms.TypedChoiceField(
         choices=[("1", _("place")), ("0", _("lift"))], coerce=lambda v: v == "1"
     )
     reason = forms.CharField(label=_("Reason"), required=False, max_length=255, strip=True)
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hold") is False and not data.get("confirm"):
+            self.add_error(
+                "confirm",
+                _("Confirm that the recording may be deleted once the hold is lifted."),
+            )
+        return data
+
+
+MOMENT_FORMAT_HINT = _("Give the moment as minutes:seconds, e.g. 1:23.")
+
+
+class NoteForm(forms.Form):
+    """A note at a moment: ``at`` as the player gives it (seconds) or as a person types it
+    (``1:23``, ``1:02:03``). The service checks the moment against the recording."""
+
+    at = forms.CharField(
+        label=_("Moment"),
+        max_length=20,
+        strip=True,
+        error_messages={"required": MOMENT_FORMAT_HINT},
+    )
+    # Not required and no length here: the service says what is wrong with a text, in the
+    # same words for the page, the player and a script.
+    text = forms.CharField(label=_("Note"), required=False, strip=False, widget=forms.Textarea)
+
+    def clean_at(self) -> float:
+        seconds = moment_parse(self.cleaned_data["at"])
+        if seconds is None:
+            raise ValidationError(MOMENT_FORMAT_HINT)
+        return seconds

@@ -1,10 +1,12 @@
-"""Writes of the search service: the access audit, legal holds with their audit, tokens.
+"""Writes of the search service: the access audit, legal holds with their audit, tokens,
+notes on recordings.
 
 Each takes an explicit ``actor`` (search.actors): who acts and from where, so a task or a
 command writes the same audit rows a page does. A change and its audit row are written in
 one transaction: no change goes unrecorded, and no row records a change that did not happen.
 """
 
+import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import replace
@@ -16,12 +18,14 @@ from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from storage.models import Video
+from storage.models import Video, VideoNote
 from storage.services import video_legal_hold_set
 from storage.sql import insert_sql
 
 from .actors import Actor
 from .models import AccessEvent, ApiToken
+from .moments import moment_format
+from .selectors import video_note_may_delete
 
 
 def _event(*, actor: Actor, action: str, account=None, **fields) -> AccessEvent:
@@ -121,10 +125,15 @@ def access_account_record(*, actor: Actor, account, action: str, detail: str) ->
 
 @transaction.atomic
 def legal_hold_change(*, actor: Actor, video: Video, hold: bool, reason: str) -> Video:
-    """Place or lift a hold and audit it in the same transaction: no change goes unrecorded."""
-    video = video_legal_hold_set(video=video, hold=hold, reason=reason)
+    """Place or lift a hold and audit it in the same transaction: no change goes unrecorded.
+
+    The hold remembers who placed it and when (the page shows it); the audit rows of this
+    recording's holds are its whole trail, lifts and their reasons included.
+    """
+    by = actor.user.get_username() if actor.user is not None else ""
+    video = video_legal_hold_set(video=video, hold=hold, reason=reason, by=by)
     action = AccessEvent.Action.HOLD_PLACE if hold else AccessEvent.Action.HOLD_LIFT
-    access_video_record(actor=actor, action=action, video=video, detail=reason)
+    access_video_record(actor=actor, action=action, video=video, detail=reason.strip())
     return video
 
 
@@ -176,3 +185,78 @@ def access_token_refused_record(*, actor: Actor, token: ApiToken, reason: str) -
         action=AccessEvent.Action.TOKEN_REFUSED,
         detail=f"{token.prefix}…: {reason}",
     )
+
+
+# --- notes on recordings ----------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 2000
+# The browser's clock may run a little past the length ffprobe read (the last frame's
+# duration, an audio tail): a note that close to the end is taken as at the end.
+NOTE_END_SLACK = 1.0
+
+
+def _note_detail(note: VideoNote) -> str:
+    """The audit's line about a note: where it is, which it is, and its start."""
+    return f"{moment_format(note.at_seconds)} ({note.at_seconds:.1f} s) #{note.pk}: {note.text}"
+
+
+@transaction.atomic
+def video_note_add(*, actor: Actor, video: Video, at_seconds: float, text: str) -> VideoNote:
+    """Write ``text`` at ``at_seconds`` of ``video`` as ``actor``, and audit it.
+
+    The note and its audit row are written together or not at all. Bad input (no text, too
+    long, a moment outside the recording, a deleted recording) is a ValidationError naming
+    the field, and nothing is written.
+    """
+    if actor.user is None:
+        raise PermissionDenied("a note needs an author")
+    # Locked, and read again: the purge may have deleted the recording since the page was
+    # read, and a note must not be written onto what it has just removed.
+    video = Video.objects.select_for_update().get(pk=video.pk)
+    if video.delete_date is not None:
+        raise ValidationError(_("The recording was deleted: it takes no more notes."))
+    text = text.strip()
+    errors = {}
+    if not text:
+        errors["text"] = _("Write the note.")
+    elif len(text) > NOTE_MAX_LENGTH:
+        errors["text"] = _("A note holds at most %(limit)d characters; this one has %(count)d.") % {
+            "limit": NOTE_MAX_LENGTH,
+            "count": len(text),
+        }
+    if not math.isfinite(at_seconds) or at_seconds < 0:
+        errors["at_seconds"] = _("The moment must be a time within the recording.")
+    elif video.duration is not None and at_seconds > video.duration:
+        if at_seconds - video.duration > NOTE_END_SLACK:
+            errors["at_seconds"] = _(
+                "The recording is only %(length)s long: the moment %(moment)s is past its end."
+            ) % {"length": moment_format(video.duration), "moment": moment_format(at_seconds)}
+        at_seconds = video.duration
+    if errors:
+        raise ValidationError(errors)
+    note = VideoNote.objects.create(
+        video=video,
+        at_seconds=round(at_seconds, 3),
+        text=text,
+        author=actor.user,
+        author_name=actor.user.get_username(),
+    )
+    access_video_record(
+        actor=actor, action=AccessEvent.Action.NOTE_ADD, video=video, detail=_note_detail(note)
+    )
+    return note
+
+
+@transaction.atomic
+def video_note_delete(*, actor: Actor, note: VideoNote) -> None:
+    """Delete ``note`` and audit it (with the text that was removed), or refuse: only its
+    author or a superuser may."""
+    if not video_note_may_delete(user=actor.user, note=note):
+        raise PermissionDenied(_("Only the note's author or an administrator may delete it."))
+    access_video_record(
+        actor=actor,
+        action=AccessEvent.Action.NOTE_DELETE,
+        video=note.video,
+        detail=_note_detail(note),
+    )
+    note.delete()

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import api, views
+from . import api, note_views, views
 
 app_name = "search"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("videos/<int:pk>/play/", views.video_play, name="play"),
     path("videos/<int:pk>/download/", views.video_download, name="download"),
     path("videos/<int:pk>/hold/", views.video_hold, name="hold"),
+    path("videos/<int:pk>/notes/", note_views.notes, name="notes"),
+    path("videos/<int:pk>/notes/<int:note_id>/delete/", note_views.note_delete, name="note-delete"),
     path("api/videos/", api.api_videos, name="api-videos"),
     path("api/me/", api.api_me, name="api-me"),
 ]
