@@ -8,18 +8,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from storage.links import video_link
 from storage.models import Video
+from storage.retention import retention_today
 from zones.selectors import zone_names
 
 from .auth import request_actor, token_or_session_required, user_may_hold
 from .forms import HoldForm, LoginForm, SearchForm
 from .integrity import IntegrityState
 from .models import AccessEvent
-from .selectors import video_play_json, video_search_page
+from .moments import moment_parse
+from .selectors import video_page, video_play_json, video_search_page
 from .services import access_search_record, access_video_record, legal_hold_change
 
 PAGE_SIZE = 20
@@ -70,21 +73,27 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The recording's page: what the call was, the reviewer with all of the call's parts
+    (this one's signed link given, so opening the page is the audited view), its notes,
+    retention and holds. ``?t=<seconds>`` (or ``1:23``) starts the player there."""
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     play_url = video_link(video=video)
     if play_url:
         access_video_record(
             actor=request_actor(request), action=AccessEvent.Action.VIEW, video=video
         )
+    may_hold = user_may_hold(request.user)
     return render(
         request,
         "search/video.html",
         {
             "video": video,
             "play_url": play_url,
+            "page": video_page(video=video, url=play_url, user=request.user, may_hold=may_hold),
+            "start_time": moment_parse(request.GET.get("t", "")) or 0,
+            "today": retention_today(),
             "integrity": IntegrityState.of(video),
-            "may_hold": user_may_hold(request.user),
-            "hold_form": HoldForm(),
+            "may_hold": may_hold,
         },
     )
 
@@ -140,13 +149,19 @@ def video_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
+    """Place or lift a hold from the recording's page; lifting needs a reason and an
+    explicit confirmation (HoldForm), placing a reason."""
     video = get_object_or_404(Video, pk=pk)
     if not user_may_hold(request.user):
         return render(request, "search/forbidden.html", status=403)
     form = HoldForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The hold request was not understood."))
-        return redirect("search:video", pk=video.pk)
+        if "hold" in form.errors:
+            messages.error(request, _("The hold request was not understood."))
+        for field in ("reason", "confirm"):
+            for message in form.errors.get(field, []):
+                messages.error(request, message)
+        return redirect(reverse("search:video", args=[video.pk]) + "#hold")
     hold = form.cleaned_data["hold"]
     try:
         legal_hold_change(
@@ -160,4 +175,4 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
     else:
         messages.success(request, _("Legal hold placed.") if hold else _("Legal hold lifted."))
-    return redirect("search:video", pk=video.pk)
+    return redirect(reverse("search:video", args=[video.pk]) + "#hold")

@@ -262,7 +262,7 @@ def test_qa_places_and_lifts_a_hold_with_a_reason(client, many, how, settings):
     client.post(f"/videos/{video.pk}/hold/", {"hold": "1", "reason": "претензия клиента"})
     video.refresh_from_db()
     assert video.legal_hold and video.legal_hold_reason == "претензия клиента"
-    client.post(f"/videos/{video.pk}/hold/", {"hold": "0"})
+    client.post(f"/videos/{video.pk}/hold/", {"hold": "0", "reason": "отозвана", "confirm": "1"})
     video.refresh_from_db()
     assert not video.legal_hold and video.legal_hold_reason == ""
     holds = list(
@@ -270,7 +270,7 @@ def test_qa_places_and_lifts_a_hold_with_a_reason(client, many, how, settings):
         .order_by("id")
         .values_list("action", "detail", "username")
     )
-    assert holds == [("hold_place", "претензия клиента", "qa"), ("hold_lift", "", "qa")]
+    assert holds == [("hold_place", "претензия клиента", "qa"), ("hold_lift", "отозвана", "qa")]
 
 
 def test_api_with_session_and_with_token(client, operator, many):
