@@ -77,13 +77,12 @@ def notes(request: HttpRequest, pk: int) -> HttpResponse:
             fields = exc.message_dict if hasattr(exc, "error_dict") else {}
             return _json({"error": " ".join(exc.messages), "fields": fields}, status=400)
         for message in exc.messages:
-            messages.error(request, message)
+            messages.error(request, message, extra_tags="notes")
         return _back_to(video.pk)
     if _wants_json(request):
         return _json({"note": note_json(note=note, user=request.user)}, status=201)
-    messages.success(
-        request, _("Note added at %(moment)s.") % {"moment": moment_format(note.at_seconds)}
-    )
+    added = _("Note added at %(moment)s.") % {"moment": moment_format(note.at_seconds)}
+    messages.success(request, added, extra_tags="notes")
     return _back_to(video.pk, at=note.at_seconds, anchor=f"note-{note.pk}")
 
 
@@ -101,5 +100,5 @@ def note_delete(request: HttpRequest, pk: int, note_id: int) -> HttpResponse:
         return _refusal(request, status=403, message=str(exc))
     if _wants_json(request):
         return _json({"deleted": note_id})
-    messages.success(request, _("Note deleted."))
+    messages.success(request, _("Note deleted."), extra_tags="notes")
     return _back_to(pk)

@@ -157,10 +157,10 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
     form = HoldForm(request.POST)
     if not form.is_valid():
         if "hold" in form.errors:
-            messages.error(request, _("The hold request was not understood."))
+            messages.error(request, _("The hold request was not understood."), extra_tags="hold")
         for field in ("reason", "confirm"):
             for message in form.errors.get(field, []):
-                messages.error(request, message)
+                messages.error(request, message, extra_tags="hold")
         return redirect(reverse("search:video", args=[video.pk]) + "#hold")
     hold = form.cleaned_data["hold"]
     try:
@@ -172,7 +172,8 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except ValidationError as exc:
         for message in exc.messages:
-            messages.error(request, message)
+            messages.error(request, message, extra_tags="hold")
     else:
-        messages.success(request, _("Legal hold placed.") if hold else _("Legal hold lifted."))
+        done = _("Legal hold placed.") if hold else _("Legal hold lifted.")
+        messages.success(request, done, extra_tags="hold")
     return redirect(reverse("search:video", args=[video.pk]) + "#hold")

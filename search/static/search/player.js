@@ -494,6 +494,12 @@
     if (!state.momentPinned) setMoment(currentTime());
     state.momentPinned = true;
   });
+  ui.noteText.addEventListener("blur", () => {
+    // Left without writing anything: the moment follows the player again.
+    if (!ui.noteText.value.trim() && ui.noteAt.value === ui.noteAt.dataset.shown) {
+      state.momentPinned = false;
+    }
+  });
   ui.noteAt.addEventListener("input", () => {
     state.momentPinned = true;
   });
