@@ -141,6 +141,31 @@ def gunicorn(env: dict[str, str], *, workers: int = 3, threads: int = 2) -> Iter
         proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def nginx_running(*, conf: str, workdir: Path, port: int) -> Iterator[None]:
+    """nginx with the config text ``conf`` (the project's own, rendered by
+    ``storage.nginx.nginx_conf_render``), listening on ``port``; stopped afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "temp").mkdir(exist_ok=True)
+    path = workdir / "nginx.conf"
+    path.write_text(conf)
+    proc = subprocess.Popen(
+        ["nginx", "-p", str(workdir), "-c", str(path), "-g", "daemon off;"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if proc.poll() is not None:
+                raise SystemExit(f"nginx did not start with {path}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def latencies(call: Callable[[], object], *, count: int, warmup: int = 20) -> list[float]:
     for _ in range(warmup):
         call()
