@@ -6,14 +6,21 @@ files leave it: the browser must fetch the end of the file before it can show an
 
 Against its anchor, measured in the same run and the same browser: the same recording opened
 directly from nginx by a signed link in a bare page (``<video src=…>``, then ``play()``),
-timed the same way, from the start of the navigation to the first frame.
+timed from the start of that page's navigation (a same-origin one, as the submit's is) to
+the first frame.
 
 What one run of the page does (each in a new browser context: a cold HTTP cache, the same
 signed-in session): load the search page, fill ``input[name=session]``, submit (the clock
-starts at the form's ``submit`` event), wait for ``button[data-part-index="0"]``, click it
-(the player asks ``/videos/<pk>/play/`` for a signed link), and stop at the first frame of
-``#reviewer-video`` (``requestVideoFrameCallback``; the ``playing`` event where it is
-missing). Page and anchor runs alternate, after a few uncounted warm-up runs of each.
+starts at the form's ``submit`` event), wait for ``button[data-part-index="0"]`` and the
+results page's DOMContentLoaded, click the button (the player asks ``/videos/<pk>/play/``
+for a signed link), and stop at the first frame of ``#reviewer-video``
+(``requestVideoFrameCallback``; the ``playing`` event where it is missing). Page and anchor
+runs alternate, after a few uncounted warm-up runs of each.
+
+The page's figure compared is what the application makes a reviewer wait: submit→results
+ready plus click→first frame. Between the two lies the driver's own delay (Playwright
+waiting for the button and checking it can be clicked: 0.1 to 0.6 s on a busy machine), which a
+person's reaction replaces; it is printed, with the total as driven, but not counted.
 
 Targets: median page / median anchor <= 2, and the page's median under 1 s on loopback.
 
@@ -311,19 +318,17 @@ def first_frame_wait(page) -> None:
 class BarePage(http.server.BaseHTTPRequestHandler):
     """Serves the anchor's bare page over loopback HTTP (a real navigation, as the search
     page's is; Playwright's request interception would also intercept the video's range
-    requests, which breaks playback). GET /?src=<signed link>."""
+    requests, which breaks playback). GET /?src=<signed link>; without src an empty page."""
 
     def do_GET(self) -> None:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        if "src" not in query:  # the browser's /favicon.ico
-            self.send_error(404)
-            return
-        src = query["src"][0]
-        body = (
-            f'<!doctype html><video id="reviewer-video" preload="none"'
-            f' src="{html.escape(src)}"></video>'
-            "<script>document.getElementById('reviewer-video').play();</script>"
-        ).encode()
+        body = b"<!doctype html><title>bench</title>"  # without src: the page before
+        if "src" in query:
+            body = (
+                f'<!doctype html><video id="reviewer-video" preload="none"'
+                f' src="{html.escape(query["src"][0])}"></video>'
+                "<script>document.getElementById('reviewer-video').play();</script>"
+            ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -348,37 +353,49 @@ def bare_page_server() -> Iterator[str]:
 
 
 def anchor_once(browser, bare: str, url: str) -> float:
-    """Seconds from the bare page's navigation start to the recording's first frame."""
+    """Seconds from the bare page's navigation start to the recording's first frame.
+
+    An empty page of the same origin is opened first, so that, as with the search form's
+    submit, the timed navigation is a same-origin one in a renderer already running."""
     with cold_page(browser) as page:
+        page.goto(bare)
         page.goto(bare + "?" + urllib.parse.urlencode({"src": url}))
         first_frame_wait(page)
         return page.evaluate(f"(({FIRST_FRAME}) - performance.timeOrigin) / 1000")
 
 
 def page_once(browser, base: str, state: dict) -> dict[str, float]:
-    """Seconds from submitting the session id to the first frame of part 1, and the part
-    of it from the click on the part's play button."""
+    """One run on the search page: seconds from the submit to the results page's
+    DOMContentLoaded (its deferred scripts have run: the play buttons work), from then to
+    the click (the driver's own delay: Playwright waits for the button and checks it can
+    be clicked), and from the click to the first frame of part 1."""
     with cold_page(browser, state) as page:
         page.goto(base + "/")
         page.fill("input[name=session]", SESSION)
         page.press("input[name=session]", "Enter")
         button = page.wait_for_selector('button[data-part-index="0"]', timeout=TIMEOUT_MS)
+        page.wait_for_load_state("domcontentloaded")
         button.click()
         first_frame_wait(page)
         stamps = page.evaluate(
             f"""() => ({{
                 submit: Number(sessionStorage.getItem('benchSubmit')),
-                loaded: performance.timeOrigin
+                ready: performance.timeOrigin
                     + performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
                 click: window.__benchClick,
                 frame: {FIRST_FRAME},
             }})"""
         )
-    return {
-        "total": (stamps["frame"] - stamps["submit"]) / 1000,
-        "results": (stamps["loaded"] - stamps["submit"]) / 1000,
-        "click": (stamps["frame"] - stamps["click"]) / 1000,
-    }
+    results = (stamps["ready"] - stamps["submit"]) / 1000
+    gap = (stamps["click"] - stamps["ready"]) / 1000
+    played = (stamps["frame"] - stamps["click"]) / 1000
+    return {"results": results, "gap": gap, "played": played, "waited": results + played}
+
+
+def browser_first_frame_method(browser) -> str:
+    with cold_page(browser) as page:
+        has = page.evaluate("'requestVideoFrameCallback' in HTMLVideoElement.prototype")
+    return "requestVideoFrameCallback" if has else "the 'playing' event"
 
 
 def median_p95(values: list[float]) -> tuple[float, float]:
@@ -433,6 +450,7 @@ def main() -> None:
             bare_page_server() as bare,
         ):
             state = None if args.anchor_only else signed_in_state(browser, app)
+            method = browser_first_frame_method(browser)
             for n in range(args.warmup + args.runs):
                 # A fresh link each run, as the play endpoint makes one each time.
                 seconds = anchor_once(browser, bare, video_link(video=parts[0]))
@@ -451,18 +469,26 @@ def main() -> None:
         f" atoms {' '.join(kind for kind, _o, _s in atoms)}; moov {moov[1] / 1000:.0f} kB"
         f" at byte {moov[0]:,}"
     )
-    print(f"runs: {args.runs} of each (after {args.warmup} uncounted), each a cold context")
+    print(
+        f"runs: {args.runs} of each after {args.warmup} uncounted, alternating, each in a new"
+        f" context (cold cache); first frame by {method}"
+    )
     print(figures("anchor: bare page, navigation→frame", anchor))
     if args.anchor_only:
         return
-    print(figures("page: submit→results loaded", [t["results"] for t in page]))
-    print(figures("page: click on part 1→frame", [t["click"] for t in page]))
-    print(figures("page: submit→frame", [t["total"] for t in page]))
-    ratio = statistics.median(t["total"] for t in page) / statistics.median(anchor)
-    absolute = statistics.median(t["total"] for t in page)
+    print(figures("page: submit→results ready", [t["results"] for t in page]))
+    print(figures("page: click on part 1→frame", [t["played"] for t in page]))
+    print(figures("page: (the driver: ready→click)", [t["gap"] for t in page]))
     print(
-        f"ratio: page/anchor {ratio:.2f} (target <= {TARGET_RATIO:g});"
-        f" page median {absolute * 1000:.0f} ms (target < {TARGET_SECONDS * 1000:.0f} ms)"
+        figures(
+            "page: submit→frame as driven", [t["results"] + t["gap"] + t["played"] for t in page]
+        )
+    )
+    print(figures("page: submit→frame less the driver", [t["waited"] for t in page]))
+    waited = statistics.median(t["waited"] for t in page)
+    print(
+        f"ratio: page/anchor {waited / statistics.median(anchor):.2f} (target <= {TARGET_RATIO:g});"
+        f" page median {waited * 1000:.0f} ms (target < {TARGET_SECONDS * 1000:.0f} ms)"
     )
 
 
