@@ -5,9 +5,9 @@ index (the ``moov`` atom) is at the END of the file, as recorders that do not re
 files leave it: the browser must fetch the end of the file before it can show anything.
 
 Against its anchor, measured in the same run and the same browser: the same recording opened
-directly from nginx by a signed link in a bare page (``<video src=…>``, then ``play()``),
-timed from the start of that page's navigation (a same-origin one, as the submit's is) to
-the first frame.
+directly from nginx by a signed link in a bare page (a ``<video>`` given the link, then
+``play()``), timed from the start of that page's navigation (a same-origin one, as the
+submit's is) to the first frame.
 
 What one run of the page does (each in a new browser context: a cold HTTP cache, the same
 signed-in session): load the search page, fill ``input[name=session]``, submit (the clock
@@ -37,8 +37,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import html
-import http.server
 import math
 import os
 import shutil
@@ -46,7 +44,6 @@ import statistics
 import struct
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -56,6 +53,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    PYTHON,
     REPO,
     bench_env,
     bench_prepare,
@@ -64,6 +62,7 @@ from bench.common import (
     gunicorn,
     nginx_running,
     scratch_dir,
+    server_running,
     zone_fresh,
 )
 
@@ -315,41 +314,28 @@ def first_frame_wait(page) -> None:
         raise SystemExit(f"no first frame in {TIMEOUT_MS} ms at {page.url}: {state}") from None
 
 
-class BarePage(http.server.BaseHTTPRequestHandler):
-    """Serves the anchor's bare page over loopback HTTP (a real navigation, as the search
-    page's is; Playwright's request interception would also intercept the video's range
-    requests, which breaks playback). GET /?src=<signed link>; without src an empty page."""
-
-    def do_GET(self) -> None:
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        body = b"<!doctype html><title>bench</title>"  # without src: the page before
-        if "src" in query:
-            body = (
-                f'<!doctype html><video id="reviewer-video" preload="none"'
-                f' src="{html.escape(query["src"][0])}"></video>'
-                "<script>document.getElementById('reviewer-video').play();</script>"
-            ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+BARE_PAGE = """<!doctype html><title>anchor</title><video id="reviewer-video" preload="none">
+</video><script>
+const video = document.getElementById('reviewer-video');
+const src = new URLSearchParams(location.search).get('src');
+if (src) { video.src = src; video.play(); }
+</script>
+"""
 
 
 @contextlib.contextmanager
-def bare_page_server() -> Iterator[str]:
-    """The anchor's page server on a loopback port; yields its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BarePage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+def bare_page_server(root: Path) -> Iterator[str]:
+    """The anchor's page, a static file served over loopback HTTP by a process of its own
+    (a real navigation, as the search page's is; neither Playwright's request interception,
+    which would also catch the video's range requests and break playback, nor a server
+    sharing this process with the driver). ``?src=<signed link>`` plays it; without, an
+    empty page. Yields the page's URL."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "index.html").write_text(BARE_PAGE)
+    port = free_port()
+    command = [PYTHON, "-m", "http.server", "-b", "127.0.0.1", "-d", str(root), str(port)]
+    with server_running(command, port=port):
+        yield f"http://127.0.0.1:{port}/index.html"
 
 
 def anchor_once(browser, bare: str, url: str) -> float:
@@ -365,8 +351,8 @@ def anchor_once(browser, bare: str, url: str) -> float:
 
 
 def page_once(browser, base: str, state: dict) -> dict[str, float]:
-    """One run on the search page: seconds from the submit to the results page's
-    DOMContentLoaded (its deferred scripts have run: the play buttons work), from then to
+    """One run on the search page: seconds from the submit to the results page received
+    and to its DOMContentLoaded (its deferred scripts have run: the play buttons work), to
     the click (the driver's own delay: Playwright waits for the button and checks it can
     be clicked), and from the click to the first frame of part 1."""
     with cold_page(browser, state) as page:
@@ -378,18 +364,28 @@ def page_once(browser, base: str, state: dict) -> dict[str, float]:
         button.click()
         first_frame_wait(page)
         stamps = page.evaluate(
-            f"""() => ({{
-                submit: Number(sessionStorage.getItem('benchSubmit')),
-                ready: performance.timeOrigin
-                    + performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
-                click: window.__benchClick,
-                frame: {FIRST_FRAME},
-            }})"""
+            f"""() => {{
+                const results = performance.getEntriesByType('navigation')[0];
+                return {{
+                    submit: Number(sessionStorage.getItem('benchSubmit')),
+                    response: performance.timeOrigin + results.responseEnd,
+                    ready: performance.timeOrigin + results.domContentLoadedEventEnd,
+                    click: window.__benchClick,
+                    frame: {FIRST_FRAME},
+                }};
+            }}"""
         )
+    response = (stamps["response"] - stamps["submit"]) / 1000
     results = (stamps["ready"] - stamps["submit"]) / 1000
     gap = (stamps["click"] - stamps["ready"]) / 1000
     played = (stamps["frame"] - stamps["click"]) / 1000
-    return {"results": results, "gap": gap, "played": played, "waited": results + played}
+    return {
+        "response": response,
+        "results": results,
+        "gap": gap,
+        "played": played,
+        "waited": results + played,
+    }
 
 
 def browser_first_frame_method(browser) -> str:
@@ -447,7 +443,7 @@ def main() -> None:
             nginx_running(conf=conf, workdir=base / "nginx", port=port),
             gunicorn(env) as app,
             chromium() as browser,
-            bare_page_server() as bare,
+            bare_page_server(base / "bare") as bare,
         ):
             state = None if args.anchor_only else signed_in_state(browser, app)
             method = browser_first_frame_method(browser)
@@ -476,6 +472,7 @@ def main() -> None:
     print(figures("anchor: bare page, navigation→frame", anchor))
     if args.anchor_only:
         return
+    print(figures("page: submit→results page received", [t["response"] for t in page]))
     print(figures("page: submit→results ready", [t["results"] for t in page]))
     print(figures("page: click on part 1→frame", [t["played"] for t in page]))
     print(figures("page: (the driver: ready→click)", [t["gap"] for t in page]))
