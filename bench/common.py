@@ -141,6 +141,35 @@ def gunicorn(env: dict[str, str], *, workers: int = 3, threads: int = 2) -> Iter
         proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def server_running(command: list[str], *, port: int) -> Iterator[None]:
+    """A server process (``command``) listening on loopback ``port``; stopped afterwards."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if proc.poll() is not None:
+                raise SystemExit(f"{' '.join(command)} exited with {proc.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.05)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def nginx_running(*, conf: str, workdir: Path, port: int) -> contextlib.AbstractContextManager:
+    """nginx with the config text ``conf`` (the project's own, rendered by
+    ``storage.nginx.nginx_conf_render``), listening on ``port``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "temp").mkdir(exist_ok=True)
+    path = workdir / "nginx.conf"
+    path.write_text(conf)
+    return server_running(
+        ["nginx", "-p", str(workdir), "-c", str(path), "-g", "daemon off;"], port=port
+    )
+
+
 def latencies(call: Callable[[], object], *, count: int, warmup: int = 20) -> list[float]:
     for _ in range(warmup):
         call()

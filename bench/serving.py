@@ -13,15 +13,13 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_env, free_port, wrk_rps
+from bench.common import bench_env, free_port, nginx_running, wrk_rps
 
 FILE_NAME = "op101/2026-11-27_10-15-02_node_0_domain_0_nauss_0_1629126106_172352.mp4"
 
@@ -33,21 +31,6 @@ def without_secure_link(conf: str) -> str:
     conf = re.sub(r"\n\s*if \(\$secure_link = \"0?\"\) \{\s*return 4\d\d;\s*\}", "", conf)
     assert "secure_link" not in conf
     return conf
-
-
-def start(conf_text: str, workdir: Path) -> subprocess.Popen:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "temp").mkdir(exist_ok=True)
-    conf = workdir / "nginx.conf"
-    conf.write_text(conf_text)
-    proc = subprocess.Popen(
-        ["nginx", "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(0.5)
-    if proc.poll() is not None:
-        raise SystemExit(f"nginx did not start with {conf}")
-    return proc
 
 
 def main() -> None:
@@ -86,6 +69,7 @@ def main() -> None:
                 public_address="127.0.0.1",
                 public_port=port,
                 link_secret="bench-serving-secret-0123456789",
+                file_extension="mp4",
             )
             conf = nginx_conf_render(
                 zone=zone,
@@ -94,20 +78,19 @@ def main() -> None:
                 error_log=str(base / f"{label}-error.log"),
                 pid_file=str(base / f"{label}.pid"),
                 temp_dir=str(base / label / "temp"),
+                # The files are world-readable here; a host's nginx has the storage group.
+                worker_user="nobody",
+                worker_group="nogroup",
             )
             if label == "unsigned":
                 conf = without_secure_link(conf)
-            proc = start(conf, base / label)
-            try:
+            with nginx_running(conf=conf, workdir=base / label, port=port):
                 url = video_link(video=Video(zone=zone, file_name=FILE_NAME))
                 if label == "unsigned":
                     url = url.split("?", 1)[0]
                 results[label] = wrk_rps(
                     url, connections=args.connections, seconds=args.seconds, headers={}
                 )
-            finally:
-                proc.terminate()
-                proc.wait()
     finally:
         shutil.rmtree(base)
 
