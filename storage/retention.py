@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import NotSupportedError, transaction
@@ -120,6 +120,15 @@ def expiry_date(*, retention_days: Expression | int | None = None) -> AddDays:
         retention_days = Value(retention_days)
     days = Coalesce(F("storage_days"), retention_days, output_field=IntegerField())
     return AddDays(F("recording_date"), days)
+
+
+def video_kept_until(*, video: Video) -> date:
+    """The last day ``video`` is kept under the rule, in Python, for pages that show it:
+    the same date ``expiry_date`` computes in the database (a hold and a deletion are the
+    caller's to say; this is only the rule). Reads ``video.zone`` when the row has no days
+    of its own, so attach the zones first."""
+    days = video.storage_days if video.storage_days is not None else video.zone.retention_days
+    return video.recording_date + timedelta(days=days)
 
 
 def purge_zones() -> QuerySet[Zone]:
