@@ -63,7 +63,7 @@ class ResultRow:
             day = formats.date_format(video.delete_date, "SHORT_DATE_FORMAT")
             return _("deleted on %(date)s") % {"date": day}
         if video.legal_hold:
-            return _("kept until the hold is lifted")
+            return _("kept while on hold")
         kept_until = self.kept_until
         if kept_until < timezone.localdate():
             return _("retention over: to be deleted")

@@ -201,8 +201,9 @@ def _search_page(*, filters: VideoFilters, page_number, page_size: int, links: b
 
 
 # How many of a user's latest search rows are read to find their recent distinct searches:
-# a few pages of the same search (each page is a row) still leave ten distinct ones.
-RECENT_ROWS_READ = 100
+# a few pages of the same search (each page is a row) still leave ten distinct ones, and the
+# hot page reads a bounded handful.
+RECENT_ROWS_READ = 50
 
 
 def recent_searches(*, user, limit: int = 10) -> list[SearchLink]:

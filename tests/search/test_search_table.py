@@ -150,7 +150,7 @@ def test_each_row_says_when_how_long_who_and_until_when(calls, settings):
     assert (a1.who, a2.who) == ("op101", "petrova")  # the operator, else the workstation
     assert a1.kept_until == date(2026, 12, 6)  # its own 10 days
     assert a2.kept_until == date(2027, 2, 24)  # the zone's 90
-    assert b.kept_until is None and b.state_text == "хранится, пока не снято удержание"
+    assert b.kept_until is None and b.state_text == "хранится, пока на удержании"
     assert c.state_text == "удалена 29.11.2026"
     assert c.integrity_failed and not a1.integrity_failed
     assert (c.playable, a1.playable) == (False, True)
@@ -185,7 +185,7 @@ def test_the_page_lists_without_links_or_views_and_plays_through_the_endpoint(
     for text in ("26.11.2026 14:02:40", "7:13", "petrova", "хранится до 06.12.2026"):
         assert text in html
     assert "kursk: 3 · demo: 1" in html
-    assert "проверка целостности не пройдена" in html and "на удержании" in html
+    assert "целостность нарушена" in html and "на удержании" in html
     # Playing one part is then one view.
     assert client.post(f"/videos/{calls['a1'].pk}/play/").status_code == 200
     assert list(AccessEvent.objects.filter(action="view").values_list("video_id", flat=True)) == [
