@@ -70,7 +70,7 @@ def results():
         **common,
     )
     User.objects.create_user(
-        "ivanova.qa", password=PASSWORD, first_name="Анна", last_name="Иванова"
+        "ivanova.qa", password=PASSWORD, first_name="Анна", last_name="Иванова", is_staff=True
     )
 
 
@@ -81,7 +81,8 @@ SESSION_LINES = (
 HEADER_GAP = (
     "() => { const b = document.querySelector('.brand').getBoundingClientRect();"
     " const n = document.querySelector('.account .who').getBoundingClientRect();"
-    " return n.top >= b.bottom - 1 || n.left - b.right >= 8; }"
+    " const a = document.querySelector('.account a[href=\"/admin/\"]');"
+    " return !!a && (n.top >= b.bottom - 1 || n.left - b.right >= 8); }"
 )
 FORM_INSIDE = (
     "() => { const card = document.querySelector('.search-card').getBoundingClientRect();"
