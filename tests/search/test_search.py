@@ -125,6 +125,8 @@ def test_filters_and_pagination(client, operator, many, other_zone):
         {"date_from": "2026-13-45"},
         {"date_from": "2026-02-01", "date_to": "2026-01-01"},
         {"zone": "nowhere"},
+        {"session": TARGET, "match": "regex"},
+        {"session": "node_0"},
         {"page": "2"},
     ],
     ids=lambda p: repr(p)[:40],
