@@ -15,3 +15,8 @@ urlpatterns = [
     path("", include("storage.urls")),
     path("", include("search.urls")),
 ]
+
+# The error pages in the site's language and look (used when DEBUG is off).
+handler403 = "search.errors.permission_denied"
+handler404 = "search.errors.page_not_found"
+handler500 = "search.errors.server_error"

@@ -23,8 +23,11 @@ def api_videos(request: HttpRequest) -> JsonResponse:
         reason = "; ".join(e["message"] for errs in errors.values() for e in errs) or NO_FILTER
         return JsonResponse({"error": reason, "fields": errors}, status=400)
     filters = form.filters()
+    # A client that gets links: each result's signed link, audited as a view. A whole
+    # session id is matched whole (an integration asked for that call, not its neighbours);
+    # ``match=prefix`` asks for its beginning.
     found = video_search_page(
-        filters=filters, page_number=request.GET.get("page"), page_size=API_PAGE_SIZE
+        filters=filters, page_number=request.GET.get("page"), page_size=API_PAGE_SIZE, links=True
     )
     access_search_record(
         actor=request_actor(request, via_api=True),

@@ -12,6 +12,7 @@ from zones.models import Zone
 
 from .moments import moment_parse
 from .selectors import VideoFilters
+from .session_ids import PREFIX_MIN_LENGTH
 
 # Naumen session ids: node_0_domain_0_nauss_0_1629126106_172352. Letters, digits and a
 # few separators; anything else (spaces, quotes, markup) cannot be one.
@@ -29,6 +30,12 @@ class SearchForm(forms.Form):
         widget=forms.TextInput(
             attrs={"placeholder": "node_0_domain_0_nauss_0_…", "autofocus": True, "size": 48}
         ),
+    )
+    # Blank: a whole id, and on the page its beginning if no id is equal to it; "prefix":
+    # its beginning; "exact": only the id equal to it.
+    match = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), ("exact", _("whole id")), ("prefix", _("beginning of the id"))],
     )
     project = forms.CharField(label=_("Project id"), required=False, max_length=200, strip=True)
     date_from = forms.DateField(
@@ -50,6 +57,14 @@ class SearchForm(forms.Form):
         if value and not SESSION_ID.match(value):
             raise ValidationError(
                 _("This is not a session id: it may hold only Latin letters, digits and _ . : -")
+            )
+        if value and len(value) < PREFIX_MIN_LENGTH:
+            raise ValidationError(
+                _(
+                    "Too short to search by: enter the whole session id or at least its "
+                    "first %(count)d characters."
+                ),
+                params={"count": PREFIX_MIN_LENGTH},
             )
         return value
 
@@ -82,7 +97,12 @@ class SearchForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             zone=data.get("zone"),
+            session_prefix=data.get("match") == "prefix",
         )
+
+    def exact_only(self) -> bool:
+        """Whether the session id was asked for as a whole id only (``match=exact``)."""
+        return self.cleaned_data.get("match") == "exact"
 
 
 class LoginForm(AuthenticationForm):

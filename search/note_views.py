@@ -20,7 +20,7 @@ from storage.models import Video, VideoNote
 from .auth import request_actor
 from .forms import NoteForm
 from .moments import moment_format
-from .selectors import note_json, video_notes_json
+from .review import note_json, video_notes_json
 from .services import video_note_add, video_note_delete
 
 

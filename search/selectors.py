@@ -1,31 +1,26 @@
-"""Reads for the search pages and the API: the search (filters to a page of rows with
-their play links) and the API's JSON of it."""
+"""Reads for the search pages and the API: the search (filters to a page of rows, a call's
+parts together), the API's JSON of it, and a user's recent searches."""
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.urls import reverse
-from django.utils import formats, timezone
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from storage.links import video_link, video_preview_links
-from storage.models import Video, VideoNote
-from storage.retention import video_kept_until
+from storage.links import video_link
+from storage.models import Video
 from zones.models import Zone
 from zones.selectors import zones_by_id
 
 from .integrity import IntegrityState
+from .listing import ResultRow, calls_numbering, rows_by_call
 from .models import AccessEvent
-from .moments import moment_format
-
-HOLD_PERMISSION = "manage_legal_hold"
+from .queries import SearchLink, search_link
+from .session_ids import PREFIX_MIN_LENGTH, session_id_q
 
 
 @dataclass(frozen=True)
@@ -35,14 +30,23 @@ class VideoFilters:
     date_from: date | None = None
     date_to: date | None = None
     zone: Zone | None = None
+    # Match the session ids that start with ``session_id`` rather than the one equal to it.
+    session_prefix: bool = False
 
     def is_empty(self) -> bool:
         return not (self.session_id or self.project_id or self.date_from or self.date_to)
+
+    def is_one_call(self) -> bool:
+        """A search for one whole session id and nothing else: every recording of the call."""
+        return bool(self.session_id) and not (
+            self.session_prefix or self.project_id or self.date_from or self.date_to or self.zone
+        )
 
     def as_query(self) -> dict[str, str]:
         """The filters as the audit stores them."""
         query = {
             "session": self.session_id,
+            "match": "prefix" if self.session_id and self.session_prefix else "",
             "project": self.project_id,
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
@@ -50,17 +54,24 @@ class VideoFilters:
         }
         return {k: v for k, v in query.items() if v}
 
+    def link(self) -> SearchLink:
+        """The search as a link to the search page, with its filters in words."""
+        return search_link(query=self.as_query())
+
 
 def video_search(*, filters: VideoFilters) -> QuerySet[Video]:
-    """Recordings matching every given filter, newest first.
+    """Recordings matching every given filter, newest first by start time.
 
-    The session and project ids are exact matches so MariaDB uses their indexes. Zones are
-    neither joined nor prefetched: ``videos_zones_attach`` gives the rows of a page theirs
-    without a query (a join also led MariaDB to scan all of VIDEO for a date range).
+    The session id is matched in any case, whole or by its beginning, and the project id
+    exactly, each through its index (search.session_ids). Zones are neither joined nor
+    prefetched: ``videos_zones_attach`` gives the rows of a page theirs without a query (a
+    join also led MariaDB to scan all of VIDEO for a date range). The order is the one of
+    VIDEO_RECORDING_STARTED_IDX (with the id InnoDB keeps in it): a date range reads the
+    index backwards and needs no sort.
     """
     qs = Video.objects.all()
     if filters.session_id:
-        qs = qs.filter(session_id=filters.session_id)
+        qs = qs.filter(session_id_q(value=filters.session_id, prefix=filters.session_prefix))
     if filters.project_id:
         qs = qs.filter(project_id=filters.project_id)
     if filters.date_from:
@@ -69,33 +80,42 @@ def video_search(*, filters: VideoFilters) -> QuerySet[Video]:
         qs = qs.filter(recording_date__lte=filters.date_to)
     if filters.zone:
         qs = qs.filter(zone=filters.zone)
-    return qs.order_by("-recording_date", "-id")
+    return qs.order_by("-recording_date", "-started_at", "-id")
 
 
-def videos_zones_attach(*, videos: list[Video]) -> list[Video]:
+def videos_zones_attach(*, videos: list[Video], secrets: bool = True) -> list[Video]:
     """Set each recording's zone (without its ssh key) from ``zones_by_id``; no query in
-    the common case, and never one per recording."""
-    zones = zones_by_id(ids={video.zone_id for video in videos})
+    the common case, and never one per recording. ``secrets=False`` when no link is
+    signed: then not even the link secrets are read."""
+    zones = zones_by_id(ids={video.zone_id for video in videos}, secrets=secrets)
     for video in videos:
         video.zone = zones[video.zone_id]
     return videos
 
 
 class ShortResultPaginator(Paginator):
-    """A paginator that spares the COUNT(*) when the first page is all there is.
+    """A paginator that spares the count when the first page is all there is, and counts
+    by zone when it is not.
 
     Almost every search is one call's session id: a handful of rows. Reading one row more
-    than a page tells whether more exist; only then is a count needed.
+    than a page tells whether more exist; only then is a count needed, and one GROUP BY
+    zone costs what a COUNT(*) does while also telling the page how many each zone has.
     """
 
     _head: list | None = None
 
     @cached_property
-    def count(self) -> int:
+    def zone_counts(self) -> dict[int, int]:
+        """``{zone id: recordings found}``, over every page."""
         self._head = list(self.object_list[: self.per_page + 1])
         if len(self._head) <= self.per_page:
-            return len(self._head)
-        return self.object_list.count()
+            return dict(Counter(video.zone_id for video in self._head))
+        grouped = self.object_list.order_by().values_list("zone_id").annotate(n=Count("pk"))
+        return dict(grouped)
+
+    @cached_property
+    def count(self) -> int:
+        return sum(self.zone_counts.values())
 
     def page(self, number):
         number = self.validate_number(number)  # reads count, and so the first rows
@@ -105,15 +125,15 @@ class ShortResultPaginator(Paginator):
 
 
 @dataclass(frozen=True)
-class ResultRow:
-    video: Video
-    play_url: str | None  # None: it cannot be watched (deleted, or its zone serves no links)
-
-
-@dataclass(frozen=True)
 class SearchPage:
     page: Page
-    rows: list[ResultRow]
+    calls: list[list[ResultRow]]  # the page's rows, a call's parts together and in order
+    filters: VideoFilters  # as searched: a whole id that found nothing is tried as a beginning
+    zone_counts: list[tuple[str, int]]  # (zone name, recordings found), most first
+
+    @cached_property
+    def rows(self) -> list[ResultRow]:
+        return [row for call in self.calls for row in call]
 
     @property
     def count(self) -> int:
@@ -126,21 +146,97 @@ class SearchPage:
         return [row.video for row in self.rows if row.play_url]
 
 
-def video_search_page(*, filters: VideoFilters, page_number, page_size: int) -> SearchPage:
+def video_search_page(
+    *,
+    filters: VideoFilters,
+    page_number,
+    page_size: int,
+    links: bool = False,
+    prefix_fallback: bool = False,
+) -> SearchPage:
     """The page ``page_number`` (as given: a bad one is the first or the last page) of the
-    recordings matching ``filters``, each with its signed play link."""
+    recordings matching ``filters``, a call's parts together and numbered across the call.
+
+    ``links``: sign each recording's play link (the API: a client that gets links); the
+    pages sign none when listing, only when a part is played. ``prefix_fallback``: a whole
+    session id that finds nothing is searched again as the beginning of one (a partial id
+    pasted), which the page then says.
+    """
+    found = _search_page(filters=filters, page_number=page_number, page_size=page_size, links=links)
+    if (
+        prefix_fallback
+        and found.count == 0
+        and not filters.session_prefix
+        and len(filters.session_id) >= PREFIX_MIN_LENGTH
+    ):
+        found = _search_page(
+            filters=replace(filters, session_prefix=True),
+            page_number=page_number,
+            page_size=page_size,
+            links=links,
+        )
+    return found
+
+
+def _search_page(*, filters: VideoFilters, page_number, page_size: int, links: bool) -> SearchPage:
     paginator = ShortResultPaginator(video_search(filters=filters), page_size)
     page = paginator.get_page(page_number)
-    videos = videos_zones_attach(videos=list(page.object_list))
-    return SearchPage(
-        page=page, rows=[ResultRow(video=v, play_url=video_link(video=v)) for v in videos]
+    videos = videos_zones_attach(videos=list(page.object_list), secrets=links)
+    numbering = calls_numbering(
+        videos=videos, complete=filters.is_one_call() and paginator.num_pages == 1
     )
+    play_urls = {video.pk: video_link(video=video) for video in videos} if links else None
+    zone_names = {
+        pk: zone.name for pk, zone in zones_by_id(ids=paginator.zone_counts, secrets=False).items()
+    }
+    return SearchPage(
+        page=page,
+        calls=rows_by_call(videos=videos, numbering=numbering, play_urls=play_urls),
+        filters=filters,
+        zone_counts=sorted(
+            ((zone_names[pk], n) for pk, n in paginator.zone_counts.items()),
+            key=lambda item: (-item[1], item[0]),
+        ),
+    )
+
+
+# How many of a user's latest search rows are read to find their recent distinct searches:
+# a few pages of the same search (each page is a row) still leave ten distinct ones, and the
+# hot page reads a bounded handful.
+RECENT_ROWS_READ = 50
+
+
+def recent_searches(*, user, limit: int = 10) -> list[SearchLink]:
+    """The user's last ``limit`` distinct searches on the pages, newest first, as links.
+
+    Read from the access audit's search rows, on ACCESS_USER_ACTION_AT_IDX (user, action,
+    at): the newest rows of that range, no sort. The API's searches (an integration's,
+    under the same account) are not the person's and are left out.
+    """
+    if not user.is_authenticated:
+        return []
+    queries = (
+        AccessEvent.objects.filter(user=user, action=AccessEvent.Action.SEARCH, via_api=False)
+        .order_by("-at", "-id")
+        .values_list("query", flat=True)[:RECENT_ROWS_READ]
+    )
+    links, seen = [], set()
+    for query in queries:
+        link = search_link(query=query)
+        if link is None or link.key in seen:
+            continue
+        seen.add(link.key)
+        links.append(link)
+        if len(links) == limit:
+            break
+    return links
 
 
 def video_json(*, row: ResultRow, absolute_url: Callable[[str], str]) -> dict:
     """One recording as the API gives it; ``absolute_url`` makes a path a full URL (the
     request's ``build_absolute_uri``)."""
     v = row.video
+    kept_until = row.kept_until
     return {
         "id": v.pk,
         "zone": v.zone.name,
@@ -148,8 +244,21 @@ def video_json(*, row: ResultRow, absolute_url: Callable[[str], str]) -> dict:
         "project_id": v.project_id,
         "file_name": v.file_name,
         "recording_date": v.recording_date.isoformat(),
+        # What the zone worker read from the file; null until it has (media_state).
+        "started_at": v.started_at.isoformat() if v.started_at else None,
+        "duration": v.duration,
+        "width": v.width,
+        "height": v.height,
+        "codec": v.codec or None,
+        "operator": v.operator or None,
+        "workstation": v.workstation or None,
+        # The call's recordings by start time: this is part ``part`` of ``parts``.
+        "part": row.part,
+        "parts": row.parts,
         "size": v.size,
         "legal_hold": v.legal_hold,
+        # The last day the retention rule keeps it; null once deleted or while held.
+        "kept_until": kept_until.isoformat() if kept_until else None,
         "deleted_on": v.delete_date.isoformat() if v.delete_date else None,
         # The zone worker's last re-reading of the file against its hash, and where the
         # hash was taken (on storage: weaker evidence than on the workstation).
@@ -163,274 +272,10 @@ def video_json(*, row: ResultRow, absolute_url: Callable[[str], str]) -> dict:
 
 
 def search_page_json(*, found: SearchPage, absolute_url: Callable[[str], str]) -> dict:
-    """A page of results as the API gives it."""
+    """A page of results as the API gives it: a call's parts together and in order."""
     return {
         "count": found.count,
         "page": found.page.number,
         "pages": found.page.paginator.num_pages,
         "results": [video_json(row=row, absolute_url=absolute_url) for row in found.rows],
     }
-
-
-def video_play_json(*, video: Video, url: str) -> dict:
-    """What the player needs to play one part, with its freshly signed ``url``.
-
-    The contract of ``search:play`` (search/static/search/player.js reads it): ``id``,
-    ``url`` (signed play link), ``download_url`` (the audited download view), ``page`` (the
-    recording's page), ``duration`` (seconds or null), ``started_at`` (ISO or null),
-    ``poster``, ``sprite`` and ``preview`` (see ``video_preview_json``), ``notes`` (the
-    URL of the part's notes).
-    """
-    return {
-        "id": video.pk,
-        "url": url,
-        "download_url": reverse("search:download", args=[video.pk]),
-        "page": reverse("search:video", args=[video.pk]),
-        "duration": video.duration,
-        "started_at": video.started_at.isoformat() if video.started_at else None,
-        # The previews and the notes of the part (see reviewer_part).
-        **video_preview_json(video=video),
-        "notes": reverse("search:notes", args=[video.pk]),
-    }
-
-
-# --- the reviewer and the video page: a call's parts, notes, holds ----------------------------
-
-
-def video_operator(*, video: Video) -> str:
-    """Who was at the screen: the operator's login where the file name gives it, else the
-    workstation's name."""
-    return video.operator or video.workstation
-
-
-def video_preview_json(*, video: Video) -> dict:
-    """What the player shows of a part before and while seeking: ``poster`` (a signed link
-    or null), ``sprite`` (a signed link to the thumbnail strip or null) and ``preview`` (its
-    geometry, ``{interval, tile_width, tile_height, columns, count}``, or null)."""
-    links = video_preview_links(video=video) if video.delete_date is None else {}
-    sprite = links.get("sprite")
-    return {
-        "poster": links.get("poster"),
-        "sprite": sprite,
-        "preview": video.preview if sprite and video.preview else None,
-    }
-
-
-def _recorded_order(video: Video) -> tuple:
-    """When a part began (its start time, else the start of its recording day), then id."""
-    began = video.started_at or timezone.make_aware(
-        datetime.combine(video.recording_date, time.min)
-    )
-    return (began, video.pk)
-
-
-def video_call_parts(*, video: Video, limit: int = 50) -> list[Video]:
-    """The recordings of ``video``'s call (its session id: a transferred call has a part per
-    operator) in the order they were recorded, ``video`` among them, zones attached."""
-    videos = list(Video.objects.filter(session_id=video.session_id).order_by("id")[:limit])
-    if video.pk not in {v.pk for v in videos}:
-        videos.append(video)
-    return sorted(videos_zones_attach(videos=videos), key=_recorded_order)
-
-
-def part_label(*, video: Video, number: int, total: int) -> str:
-    """``Part 1 of 2 · op101 · 14:02:40``: which part, who, when it began (its date when the
-    start time is not known yet)."""
-    if video.started_at:
-        began = f"{timezone.localtime(video.started_at):%H:%M:%S}"
-    else:
-        began = formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
-    pieces = [_("Part %(number)d of %(total)d") % {"number": number, "total": total}]
-    pieces += [video_operator(video=video), began]
-    if video.delete_date:
-        pieces.append(pgettext("part", "deleted"))
-    return " · ".join(p for p in pieces if p)
-
-
-def reviewer_part(*, video: Video, number: int, total: int, url: str | None = None) -> dict:
-    """One part as the reviewer (search/_reviewer.html, player.js) takes it.
-
-    ``url`` is the signed play link where it has already been handed out (and audited): on
-    the recording's own page. Elsewhere it is null, and the player asks ``play`` for one when
-    the part is actually played.
-    """
-    return {
-        "id": video.pk,
-        "play": reverse("search:play", args=[video.pk]),
-        "page": reverse("search:video", args=[video.pk]),
-        "notes": reverse("search:notes", args=[video.pk]),
-        "label": part_label(video=video, number=number, total=total),
-        "duration": video.duration,
-        "playable": url is not None or video_link(video=video) is not None,
-        "url": url,
-        **video_preview_json(video=video),
-    }
-
-
-def video_title(*, video: Video) -> str:
-    """What the call was, in a line: ``Call of 27.11.2026, 10:15 · op101``."""
-    who = video_operator(video=video)
-    if video.started_at:
-        began = timezone.localtime(video.started_at)
-        title = _("Call of %(date)s, %(time)s") % {
-            "date": formats.date_format(began.date(), "SHORT_DATE_FORMAT"),
-            "time": f"{began:%H:%M}",
-        }
-    else:
-        day = formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
-        title = _("Call of %(date)s") % {"date": day}
-    return f"{title} · {who}" if who else title
-
-
-def video_note_may_delete(*, user, note: VideoNote) -> bool:
-    """A note is its author's to take back; a superuser may remove anyone's."""
-    return user is not None and (user.is_superuser or note.author_id == user.pk)
-
-
-def video_notes(*, video: Video) -> list[VideoNote]:
-    """The notes on ``video`` in the order of their moments."""
-    return list(VideoNote.objects.filter(video=video).order_by("at_seconds", "id"))
-
-
-def note_json(*, note: VideoNote, user) -> dict:
-    """A note as the page and the player show it; ``delete`` is its delete URL when ``user``
-    may delete it, else null."""
-    return {
-        "id": note.pk,
-        "at": note.at_seconds,
-        "moment": moment_format(note.at_seconds),
-        "text": note.text,
-        "author": note.author_name,
-        "created": local_datetime_text(note.created_at),
-        "delete": (
-            reverse("search:note-delete", args=[note.video_id, note.pk])
-            if video_note_may_delete(user=user, note=note)
-            else None
-        ),
-    }
-
-
-def video_notes_json(*, video: Video, user) -> dict:
-    """The notes of a recording for the player; ``add`` is where a new one is posted, null
-    once the recording is deleted (it takes no more)."""
-    return {
-        "notes": [note_json(note=n, user=user) for n in video_notes(video=video)],
-        "add": None if video.delete_date else reverse("search:notes", args=[video.pk]),
-    }
-
-
-HOLD_ACTIONS = (AccessEvent.Action.HOLD_PLACE, AccessEvent.Action.HOLD_LIFT)
-
-
-def local_datetime_text(value: datetime | None) -> str | None:
-    """An aware time as the pages show it: in TIME_ZONE, the locale's short format."""
-    if value is None:
-        return None
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-
-
-@dataclass(frozen=True)
-class HoldTrailEntry:
-    at: datetime
-    at_text: str
-    username: str
-    placed: bool  # placed, or lifted
-    reason: str
-
-
-def video_hold_trail(*, video: Video, limit: int = 100) -> list[HoldTrailEntry]:
-    """Every hold placed on ``video`` and lifted from it, newest first, from the audit.
-
-    Filtered by the session id too: the audit is indexed by it (not by recording), so this
-    reads the few rows of one call rather than scanning the audit.
-    """
-    events = AccessEvent.objects.filter(
-        session_id=video.session_id, video_id=video.pk, action__in=HOLD_ACTIONS
-    ).order_by("-at", "-id")[:limit]
-    return [
-        HoldTrailEntry(
-            at=e.at,
-            at_text=local_datetime_text(e.at),
-            username=e.username,
-            placed=e.action == AccessEvent.Action.HOLD_PLACE,
-            reason=e.detail,
-        )
-        for e in events
-    ]
-
-
-@dataclass(frozen=True)
-class HoldGranters:
-    """Who may place a hold, for a user who may not: a few names and the group's name."""
-
-    group: str
-    names: list[str]
-    more: int  # how many others beyond ``names``
-
-
-def hold_granters(*, limit: int = 5) -> HoldGranters:
-    """The active users who may place and lift holds: the hold group's members and those
-    given the permission, directly or through a group (superusers, the administrators, are
-    not named)."""
-    may_hold = (
-        Q(groups__name=settings.OPVIDEO_HOLD_GROUP)
-        | Q(
-            user_permissions__codename=HOLD_PERMISSION,
-            user_permissions__content_type__app_label="storage",
-        )
-        | Q(
-            groups__permissions__codename=HOLD_PERMISSION,
-            groups__permissions__content_type__app_label="storage",
-        )
-    )
-    users = (
-        get_user_model()
-        .objects.filter(may_hold, is_active=True, is_superuser=False)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
-    chosen = list(users[:limit])
-    total = len(chosen) if len(chosen) < limit else users.count()
-    return HoldGranters(
-        group=settings.OPVIDEO_HOLD_GROUP,
-        names=[u.get_full_name() or u.get_username() for u in chosen],
-        more=total - len(chosen),
-    )
-
-
-@dataclass(frozen=True)
-class VideoPage:
-    """What the recording's page shows beside the recording's own row."""
-
-    title: str
-    started: str | None  # local time
-    duration: str | None  # as the player's clock shows it, ``1:02:03``
-    hold_placed: str | None  # local time
-    parts: list[dict]
-    start_index: int
-    kept_until: date
-    notes: list[dict]
-    hold_trail: list[HoldTrailEntry]
-    hold_granters: HoldGranters | None  # only for a user who may not hold
-
-
-def video_page(*, video: Video, url: str | None, user, may_hold: bool) -> VideoPage:
-    """The recording's page: its call's parts (this one with its signed ``url``), its
-    notes, its retention date and the trail of its holds."""
-    videos = video_call_parts(video=video)
-    parts = [
-        reviewer_part(video=v, number=n, total=len(videos), url=url if v.pk == video.pk else None)
-        for n, v in enumerate(videos, start=1)
-    ]
-    return VideoPage(
-        title=video_title(video=video),
-        started=local_datetime_text(video.started_at),
-        duration=moment_format(video.duration) if video.duration is not None else None,
-        hold_placed=local_datetime_text(video.legal_hold_at),
-        parts=parts,
-        start_index=next(i for i, v in enumerate(videos) if v.pk == video.pk),
-        kept_until=video_kept_until(video=video),
-        notes=[note_json(note=n, user=user) for n in video_notes(video=video)],
-        hold_trail=video_hold_trail(video=video),
-        hold_granters=None if may_hold else hold_granters(),
-    )

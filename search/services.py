@@ -25,7 +25,7 @@ from storage.sql import insert_sql
 from .actors import Actor
 from .models import AccessEvent, ApiToken
 from .moments import moment_format
-from .selectors import video_note_may_delete
+from .review import video_note_may_delete
 
 
 def _event(*, actor: Actor, action: str, account=None, **fields) -> AccessEvent:

@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,11 +19,14 @@ from storage.retention import retention_today
 from zones.selectors import zone_names
 
 from .auth import request_actor, token_or_session_required, user_may_hold
+from .errors import error_page
 from .forms import HoldForm, LoginForm, SearchForm
 from .integrity import IntegrityState
 from .models import AccessEvent
 from .moments import moment_parse
-from .selectors import video_page, video_play_json, video_search_page
+from .queries import widenings
+from .review import search_parts, video_page, video_play_json
+from .selectors import recent_searches, video_search_page
 from .services import access_search_record, access_video_record, legal_hold_change
 
 PAGE_SIZE = 20
@@ -49,24 +53,40 @@ def lockout(request, original_response=None, credentials=None) -> HttpResponse:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    """The search form and, once searched, a page of results as a table with one player.
+
+    Listing hands out no link and audits no view (only the search): a part's link is
+    issued, and audited, by ``video_play`` when it is played.
+    """
     form = SearchForm(request.GET or None)
     context = {"form": form, "searched": False, "zone_names": zone_names()}
+    recent = recent_searches(user=request.user)
     if form.is_valid():
-        filters = form.filters()
         found = video_search_page(
-            filters=filters, page_number=request.GET.get("page"), page_size=PAGE_SIZE
+            filters=form.filters(),
+            page_number=request.GET.get("page"),
+            page_size=PAGE_SIZE,
+            prefix_fallback=not form.exact_only(),
         )
         access_search_record(
             actor=request_actor(request),
-            query=filters.as_query(),
+            query=found.filters.as_query(),
             result_count=found.count,
-            linked=found.linked,
         )
+        searched = found.filters.link()
+        recent = [link for link in recent if link.key != searched.key]
         query = request.GET.copy()
         query.pop("page", None)
         context.update(
-            searched=True, page=found.page, rows=found.rows, query_string=query.urlencode()
+            searched=searched,
+            found=found,
+            page=found.page,
+            rows=found.rows,
+            parts=search_parts(rows=found.rows),
+            widenings=widenings(link=searched) if not found.count else [],
+            query_string=query.urlencode(),
         )
+    context["recent"] = recent
     return render(request, "search/index.html", context)
 
 
@@ -139,7 +159,14 @@ def video_download(request: HttpRequest, pk: int) -> HttpResponse:
     video = get_object_or_404(Video.objects.select_related("zone"), pk=pk)
     url = video_link(video=video, download=True)
     if url is None:
-        raise Http404(_("This recording cannot be downloaded."))
+        if video.delete_date:
+            day = formats.date_format(video.delete_date, "SHORT_DATE_FORMAT")
+            reason = _("This recording was deleted on %(date)s under the retention policy.") % {
+                "date": day
+            }
+        else:
+            reason = _("Not available: the zone has no video server address.")
+        return error_page(request, status=404, reason=reason)
     access_video_record(
         actor=request_actor(request), action=AccessEvent.Action.DOWNLOAD, video=video
     )

@@ -187,6 +187,12 @@ class Video(models.Model):
     def __str__(self) -> str:
         return f"{self.session_id} ({self.file_name})"
 
+    @property
+    def who(self) -> str:
+        """Who was at the screen: the operator's login where the file name gives it, else
+        the workstation's name."""
+        return self.operator or self.workstation
+
 
 class PurgeRun(models.Model):
     """One run of the retention purge of a zone, and what it did.

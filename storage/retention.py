@@ -123,8 +123,10 @@ def expiry_date(*, retention_days: Expression | int | None = None) -> AddDays:
 
 
 def video_kept_until(*, video: Video) -> date:
-    """The last day ``video`` is kept by the rule (a legal hold aside): what its page says
-    as "kept until". The same sum as ``expiry_date``, for one row already read."""
+    """The last day ``video`` is kept under the rule, in Python, for pages that show it:
+    the same date ``expiry_date`` computes in the database (a hold and a deletion are the
+    caller's to say; this is only the rule). Reads ``video.zone`` when the row has no days
+    of its own, so attach the zones first."""
     days = video.storage_days if video.storage_days is not None else video.zone.retention_days
     return video.recording_date + timedelta(days=days)
 

@@ -98,15 +98,16 @@ def test_the_demo_session_is_found_and_plays_on_the_search_page(make_run):
         page.fill("input[name=username]", "demo")
         page.fill("input[name=password]", password)
         page.click("main form button[type=submit]")
-        page.wait_for_selector("article.result video")
+        page.wait_for_selector("table.results-table")
         html = page.content()
         assert '<html lang="ru">' in html  # Russian by default, translated
         assert "Find a recording" not in html
-        page.locator("article.result video").first.evaluate(
-            "v => { v.muted = true; return v.play(); }"
-        )
+        # The first part plays: in the page's player, or (a page without one) on its own page.
+        page.click('button.play[data-part-index="0"]')
+        page.wait_for_selector("video")
         page.wait_for_function(
-            "() => { const v = document.querySelector('article.result video');"
+            "() => { const v = document.querySelector('video');"
+            " if (v.paused) { v.muted = true; v.play(); }"
             " return v.readyState >= 2 && v.currentTime > 0.5; }",
             timeout=20_000,
         )

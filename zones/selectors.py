@@ -80,11 +80,12 @@ def zone_names() -> list[str]:
     return _zones_held()[1]
 
 
-def zones_by_id(*, ids: Iterable[int]) -> dict[int, Zone]:
+def zones_by_id(*, ids: Iterable[int], secrets: bool = True) -> dict[int, Zone]:
     """Every zone by id with its link secret, covering at least ``ids`` (held a minute, see
-    _zones_held): for pages that show and sign links for many recordings."""
+    _zones_held): for pages that show and sign links for many recordings. ``secrets=False``
+    for a page that only shows them: it reads no secret (and so no query once held)."""
     by_id = _zones_held(ids=ids)[0]
-    if any("link_secret" in zone.get_deferred_fields() for zone in by_id.values()):
+    if secrets and any("link_secret" in zone.get_deferred_fields() for zone in by_id.values()):
         # Every held zone's secret in one query, rather than one per zone as each is first
         # used: the first page after a reload then costs one query more, whatever it shows.
         secrets = dict(Zone.objects.filter(pk__in=by_id).values_list("pk", "link_secret"))

@@ -35,13 +35,25 @@ def call():
     return live, gone
 
 
-def test_filters_give_the_matching_rows_newest_first_with_links_for_the_live_only(call):
+def test_a_calls_parts_come_in_order_and_only_the_api_gets_links(call):
     live, gone = call
-    found = video_search_page(filters=VideoFilters(session_id=CALL), page_number=None, page_size=20)
-    assert [row.video.pk for row in found.rows] == [live.pk, gone.pk]
-    assert found.count == 2
-    assert found.rows[0].play_url and "md5=" in found.rows[0].play_url
-    assert found.rows[1].play_url is None  # deleted: nothing to watch
+    listed = video_search_page(
+        filters=VideoFilters(session_id=CALL), page_number=None, page_size=20
+    )
+    # One call: its parts by start (here: recording date), numbered.
+    assert [(r.video.pk, r.part, r.parts) for r in listed.rows] == [
+        (gone.pk, 1, 2),
+        (live.pk, 2, 2),
+    ]
+    assert [r.index for r in listed.rows] == [0, 1]
+    assert listed.count == 2
+    assert [r.play_url for r in listed.rows] == [None, None]  # the page signs nothing
+    assert listed.linked == []
+    found = video_search_page(
+        filters=VideoFilters(session_id=CALL), page_number=None, page_size=20, links=True
+    )
+    assert found.rows[1].play_url and "md5=" in found.rows[1].play_url
+    assert found.rows[0].play_url is None  # deleted: nothing to watch
     assert found.linked == [live]  # what the audit records as viewed
     # Zones come attached: reading one costs no query.
     with CaptureQueriesContext(connection) as ctx:
@@ -54,9 +66,10 @@ def test_pages_and_the_count_beyond_the_first_page(call):
     first = video_search_page(filters=dated, page_number="1", page_size=3)
     last = video_search_page(filters=dated, page_number="3", page_size=3)
     assert (first.count, first.page.paginator.num_pages) == (7, 3)
+    # Newest call first; the call's two parts together, in order.
     assert [r.video.recording_date for r in first.rows] == [
-        date(2026, 3, 2),
         date(2026, 3, 1),
+        date(2026, 3, 2),
         date(2026, 2, 5),
     ]
     assert [r.video.recording_date for r in last.rows] == [date(2026, 2, 1)]
@@ -89,29 +102,42 @@ def test_no_match_is_an_empty_page(call):
 
 def test_the_api_json_of_a_page(call):
     live, gone = call
-    found = video_search_page(filters=VideoFilters(session_id=CALL), page_number=None, page_size=20)
+    found = video_search_page(
+        filters=VideoFilters(session_id=CALL), page_number=None, page_size=20, links=True
+    )
     body = search_page_json(found=found, absolute_url=lambda path: f"https://opvideo.test{path}")
     assert {k: body[k] for k in ("count", "page", "pages")} == {"count": 2, "page": 1, "pages": 1}
     first, second = body["results"]
-    url = first.pop("url")
+    url = second.pop("url")
     assert urllib.parse.urlsplit(url).netloc == f"{live.zone.public_address}:88"
-    assert first == {
+    assert second == {
         "id": live.pk,
         "zone": "kursk",
         "session_id": CALL,
         "project_id": live.project_id,
         "file_name": "op1/live.mp4",
         "recording_date": "2026-03-02",
+        "started_at": None,
+        "duration": None,
+        "width": None,
+        "height": None,
+        "codec": None,
+        "operator": None,
+        "workstation": "op101",
+        "part": 2,
+        "parts": 2,
         "size": live.size,
         "legal_hold": False,
+        "kept_until": (date(2026, 3, 2) + timedelta(days=live.zone.retention_days)).isoformat(),
         "deleted_on": None,
         "integrity": {"state": "unchecked", "checked_at": None, "hash_origin": None},
         "download_url": f"https://opvideo.test/videos/{live.pk}/download/",
     }
     # A deleted recording: neither a link nor a download, and the day it went.
-    assert (second["id"], second["url"], second["download_url"], second["deleted_on"]) == (
+    assert (first["id"], first["url"], first["download_url"], first["deleted_on"]) == (
         gone.pk,
         None,
         None,
         "2026-03-20",
     )
+    assert (first["part"], first["kept_until"]) == (1, None)
