@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from storage.links import zone_base_url
+from storage.links import video_playable
 from storage.models import Video
 from storage.retention import video_kept_until
 
@@ -71,7 +71,7 @@ class ResultRow:
     @property
     def playable(self) -> bool:
         """Whether the play endpoint will hand out a link (without signing one here)."""
-        return self.video.delete_date is None and zone_base_url(zone=self.video.zone) is not None
+        return video_playable(video=self.video)
 
     @property
     def project_short(self) -> str:

@@ -16,7 +16,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from storage.links import video_link, video_preview_links
+from storage.links import video_playable, video_preview_links
 from storage.models import Video, VideoNote
 from storage.retention import video_kept_until
 
@@ -73,12 +73,13 @@ def video_call_parts(*, video: Video, limit: int = 50) -> list[Video]:
 
 
 def part_label(*, video: Video, number: int, total: int) -> str:
-    """``Part 1 of 2 · op101 · 14:02:40``: which part, who, when it began (its date when the
-    start time is not known yet)."""
+    """``Part 1 of 2 · op101 · 26.11.2026 14:02:40``: which part (for a call of several),
+    who, when it began (its day only when the start time is not known yet). The day too:
+    the search page's player holds the parts of calls of many days."""
+    began = formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
     if video.started_at:
-        began = f"{timezone.localtime(video.started_at):%H:%M:%S}"
-    else:
-        began = formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
+        local = timezone.localtime(video.started_at)
+        began = f"{formats.date_format(local.date(), 'SHORT_DATE_FORMAT')} {local:%H:%M:%S}"
     pieces = [_("Part %(number)d of %(total)d") % {"number": number, "total": total}]
     pieces = (pieces if total > 1 else []) + [video.who, began]
     if video.delete_date:
@@ -100,7 +101,7 @@ def reviewer_part(*, video: Video, number: int, total: int, url: str | None = No
         "notes": reverse("search:notes", args=[video.pk]),
         "label": part_label(video=video, number=number, total=total),
         "duration": video.duration,
-        "playable": url is not None or video_link(video=video) is not None,
+        "playable": url is not None or video_playable(video=video),
         "url": url,
         **video_preview_json(video=video),
     }

@@ -77,6 +77,12 @@ def zone_base_url(*, zone: Zone) -> str | None:
     return None
 
 
+def video_playable(*, video: Video) -> bool:
+    """Whether ``video_link`` can give a link, told without signing one (so without the
+    zone's secret): not deleted, and its zone has an address browsers reach."""
+    return video.delete_date is None and zone_base_url(zone=video.zone) is not None
+
+
 def video_link(*, video: Video, download: bool = False, now: datetime | None = None) -> str | None:
     """A signed link to the recording, or None when it cannot be watched.
 

@@ -89,7 +89,7 @@ def call(tmp_path, monkeypatch):
             return {}
         return {"poster": f"{PREVIEW_BASE}/poster.jpg", "sprite": f"{PREVIEW_BASE}/sprite.jpg"}
 
-    monkeypatch.setattr("search.selectors.video_preview_links", previews)
+    monkeypatch.setattr("search.review.video_preview_links", previews)
     User.objects.create_user("reviewer", password=PASSWORD, first_name="Анна")
     with nginx_for_zone(zone=zone, workdir=tmp_path / "nginx", port=port) as nginx:
         yield {"first": first, "second": second, "other": other, "nginx": nginx, "dir": tmp_path}
@@ -157,9 +157,9 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
 
         # What the call was, its parts, this one current; the poster before playing.
         assert page.title().startswith("Звонок 27.11.2026, 14:02 · op101")
-        assert page.inner_text(".reviewer-label") == "Часть 1 из 2 · op101 · 14:02:40"
+        assert page.inner_text(".reviewer-label") == "Часть 1 из 2 · op101 · 27.11.2026 14:02:40"
         current = page.locator(".reviewer-parts button[aria-current=true]")
-        assert current.inner_text() == "Часть 1 из 2 · op101 · 14:02:40"
+        assert current.inner_text() == "Часть 1 из 2 · op101 · 27.11.2026 14:02:40"
         assert page.get_attribute("#reviewer-video", "poster") == f"{PREVIEW_BASE}/poster.jpg"
         assert views_of(first) == 1 and views_of(second) == 0  # opening the page is a view
 

@@ -91,8 +91,8 @@ def test_the_page_says_what_the_call_was_and_plays_its_parts_in_order(client, op
 
     parts = reviewer_parts(html)
     assert [p["id"] for p in parts] == [first.pk, second.pk]
-    assert parts[0]["label"] == "Часть 1 из 2 · op101 · 10:15:02"
-    assert parts[1]["label"] == "Часть 2 из 2 · op102 · 10:21:40"
+    assert parts[0]["label"] == "Часть 1 из 2 · op101 · 27.11.2026 10:15:02"
+    assert parts[1]["label"] == "Часть 2 из 2 · op102 · 27.11.2026 10:21:40"
     # This part's link came with the page (its view is audited); the other's is asked for
     # when it is played.
     assert parts[0]["url"].startswith("http://") and parts[1]["url"] is None
