@@ -280,6 +280,16 @@ def file_remove(*, root: str | Path, file_name: str, dry_run: bool = False) -> R
         return remover.remove(file_name=file_name, dry_run=dry_run)
 
 
+def root_open(*, root: str | Path) -> int:
+    """PATH_DST opened as a directory descriptor, walking from ``/`` with O_NOFOLLOW (the
+    same walk the purge makes); UnsafePath if it is or passes through a link, OSError if it
+    cannot be opened. The caller closes it."""
+    try:
+        return _root_open(os.path.abspath(root))
+    except _Stop as stop:
+        raise UnsafePath(f"PATH_DST {root}: {stop.result.reason}") from None
+
+
 def _root_open(root: str) -> int:
     """PATH_DST (absolute) opened for use as the directory descriptor of its files, walking
     from ``/`` with O_NOFOLLOW: a symlink anywhere in it is refused (the check
