@@ -152,6 +152,15 @@ class FileRemover:
             os.close(self._root_fd)
             self._root_fd = -1
 
+    @property
+    def root_fd(self) -> int | None:
+        """PATH_DST's descriptor, for other work under it in the same batch (a recording's
+        previews, storage.media.tree), or None when PATH_DST could not be opened or no
+        longer names the directory opened."""
+        if self._root_result is not None or self._root_fd < 0:
+            return None
+        return self._root_fd if self._root_still_path_dst() is not None else None
+
     def remove(
         self,
         *,

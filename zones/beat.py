@@ -1,14 +1,15 @@
 """What the zones' entries in django-celery-beat's database schedule have in common: one
 entry per zone, named by a prefix and the zone's id, written only when it changed, and a
-sync of all of them that also drops the entries of zones gone (zones.purge_schedule and
-zones.fixity_schedule each say which task, when and where).
+sync of all of them that also drops the entries of zones gone (zones.purge_schedule,
+zones.fixity_schedule and zones.media_schedule each say which task, when and where).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from .models import Zone
 from .selectors import zone_list
@@ -29,6 +30,40 @@ def periodic_task_put(*, name: str, values: dict) -> PeriodicTask:
         setattr(task, field, value)
     task.save()
     return task
+
+
+def zone_every_minutes_put(
+    *, name: str, task: str, zone: Zone, minutes: int, description: str
+) -> PeriodicTask:
+    """The entry ``name`` sending ``task`` (with the zone's id) to the zone's own queue every
+    ``minutes``, which only the worker on the zone's storage server consumes."""
+    minutes = max(minutes, 1)
+    values = {
+        "task": task,
+        "interval": _every(minutes=minutes),
+        "crontab": None,
+        "solar": None,
+        "clocked": None,
+        "args": json.dumps([zone.pk]),
+        "kwargs": "{}",
+        "queue": zone.purge_queue,
+        "exchange": None,
+        "routing_key": None,
+        # A message older than the next one does the same work: never a backlog of them
+        # after the worker was down.
+        "expire_seconds": minutes * 60,
+        "one_off": False,
+        "enabled": True,
+        "description": description,
+    }
+    return periodic_task_put(name=name, values=values)
+
+
+def _every(*, minutes: int) -> IntervalSchedule:
+    """A shared "every N minutes" schedule."""
+    fields = {"every": minutes, "period": IntervalSchedule.MINUTES}
+    interval = IntervalSchedule.objects.filter(**fields).order_by("pk").first()
+    return interval or IntervalSchedule.objects.create(**fields)
 
 
 def periodic_task_remove(*, name: str) -> None:

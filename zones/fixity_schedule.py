@@ -10,12 +10,10 @@ the name storage.tasks registers it under.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
-from .beat import periodic_task_put, periodic_task_remove, zones_periodic_tasks_sync
+from .beat import periodic_task_remove, zone_every_minutes_put, zones_periodic_tasks_sync
 from .models import Zone
 
 FIXITY_TASK_NAME = "storage.verify_integrity_zone"
@@ -42,30 +40,18 @@ def zone_fixity_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
         fixity_schedule_remove(zone_id=zone.pk)
         return None
     minutes = max(settings.OPVIDEO_FIXITY_INTERVAL_MINUTES, 1)
-    values = {
-        "task": FIXITY_TASK_NAME,
-        "interval": _every(minutes=minutes),
-        "crontab": None,
-        "solar": None,
-        "clocked": None,
-        "args": json.dumps([zone.pk]),
-        "kwargs": "{}",
-        "queue": zone.purge_queue,
-        "exchange": None,
-        "routing_key": None,
-        # A message older than the next one does the same work: never a backlog of them
-        # after the worker was down.
-        "expire_seconds": minutes * 60,
-        "one_off": False,
-        "enabled": True,
-        "description": (
+    return zone_every_minutes_put(
+        name=fixity_schedule_name(zone_id=zone.pk),
+        task=FIXITY_TASK_NAME,
+        zone=zone,
+        minutes=minutes,
+        description=(
             f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
             f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
             "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
             "not this entry."
         ),
-    }
-    return periodic_task_put(name=fixity_schedule_name(zone_id=zone.pk), values=values)
+    )
 
 
 def zones_fixity_schedules_sync() -> list[tuple[str, str]]:
@@ -80,10 +66,3 @@ def zones_fixity_schedules_sync() -> list[tuple[str, str]]:
 
 def fixity_schedule_remove(*, zone_id: int) -> None:
     periodic_task_remove(name=fixity_schedule_name(zone_id=zone_id))
-
-
-def _every(*, minutes: int) -> IntervalSchedule:
-    """A shared "every N minutes" schedule."""
-    fields = {"every": minutes, "period": IntervalSchedule.MINUTES}
-    interval = IntervalSchedule.objects.filter(**fields).order_by("pk").first()
-    return interval or IntervalSchedule.objects.create(**fields)
