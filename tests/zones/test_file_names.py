@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from tests.factories import make_zone
 from zones.file_names import FileNameIds, file_name_ids, file_name_pattern_check
@@ -144,4 +145,14 @@ def test_the_new_groups_are_known_and_a_misspelt_one_is_named():
         file_name_pattern_check(r"(?P<session_id>\d+)_(?P<operater>\w+)")
     assert info.value.code == "unknown_groups"
     assert info.value.params == {"names": "operater"}
-    assert "date, time and operator" in str(info.value.message)
+    with translation.override("en"):
+        assert "date, time and operator" in info.value.messages[0]
+
+
+def test_the_known_groups_are_named_in_russian_too():
+    with pytest.raises(ValidationError) as info:
+        file_name_pattern_check(r"(?P<session_id>\d+)_(?P<operater>\w+)")
+    with translation.override("ru"):
+        message = info.value.messages[0]
+    assert message.startswith("Неизвестные имена групп: operater.")
+    assert "date, time и operator" in message
