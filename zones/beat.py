@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .models import Zone
 from .selectors import zone_list
@@ -32,16 +32,24 @@ def periodic_task_put(*, name: str, values: dict) -> PeriodicTask:
     return task
 
 
-def zone_every_minutes_put(
-    *, name: str, task: str, zone: Zone, minutes: int, description: str
+def zone_entry_put(
+    *,
+    name: str,
+    task: str,
+    zone: Zone,
+    expire_seconds: int,
+    description: str,
+    crontab: CrontabSchedule | None = None,
+    interval: IntervalSchedule | None = None,
 ) -> PeriodicTask:
-    """The entry ``name`` sending ``task`` (with the zone's id) to the zone's own queue every
-    ``minutes``, which only the worker on the zone's storage server consumes."""
-    minutes = max(minutes, 1)
+    """The entry ``name`` sending ``task`` (with the zone's id) to the zone's own queue on
+    ``crontab`` or every ``interval``: only the worker on the zone's storage server consumes
+    it. A message not taken within ``expire_seconds`` is dropped (the next one does the same
+    work)."""
     values = {
         "task": task,
-        "interval": _every(minutes=minutes),
-        "crontab": None,
+        "crontab": crontab,
+        "interval": interval,
         "solar": None,
         "clocked": None,
         "args": json.dumps([zone.pk]),
@@ -49,14 +57,39 @@ def zone_every_minutes_put(
         "queue": zone.purge_queue,
         "exchange": None,
         "routing_key": None,
-        # A message older than the next one does the same work: never a backlog of them
-        # after the worker was down.
-        "expire_seconds": minutes * 60,
+        "expire_seconds": expire_seconds,
         "one_off": False,
         "enabled": True,
         "description": description,
     }
     return periodic_task_put(name=name, values=values)
+
+
+def zone_every_minutes_sync(
+    *, name: str, task: str, zone: Zone, minutes: int, describe: Callable[[int], str]
+) -> PeriodicTask | None:
+    """The zone's entry ``name`` sending ``task`` every ``minutes`` while the zone is
+    enabled, gone when it is not; ``describe(minutes)`` says what it is in the admin. Called
+    in the transaction saving the zone."""
+    if not zone.enabled:
+        periodic_task_remove(name=name)
+        return None
+    minutes = max(minutes, 1)
+    return zone_entry_put(
+        name=name,
+        task=task,
+        zone=zone,
+        interval=_every(minutes=minutes),
+        # A message older than the next one does the same work: never a backlog of them
+        # after the worker was down.
+        expire_seconds=minutes * 60,
+        description=describe(minutes),
+    )
+
+
+def zone_periodic_task(*, name: str) -> PeriodicTask | None:
+    """A zone's entry as beat sees it, or None (a disabled zone has none)."""
+    return PeriodicTask.objects.select_related("crontab", "interval").filter(name=name).first()
 
 
 def _every(*, minutes: int) -> IntervalSchedule:

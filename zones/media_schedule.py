@@ -13,7 +13,12 @@ from __future__ import annotations
 from django.conf import settings
 from django_celery_beat.models import PeriodicTask
 
-from .beat import periodic_task_remove, zone_every_minutes_put, zones_periodic_tasks_sync
+from .beat import (
+    periodic_task_remove,
+    zone_every_minutes_sync,
+    zone_periodic_task,
+    zones_periodic_tasks_sync,
+)
 from .models import Zone
 
 MEDIA_TASK_NAME = "storage.media_read_zone"
@@ -26,26 +31,18 @@ def media_schedule_name(*, zone_id: int) -> str:
 
 def zone_media_schedule(*, zone: Zone) -> PeriodicTask | None:
     """The zone's media-read entry as beat sees it, or None (a disabled zone has none)."""
-    return (
-        PeriodicTask.objects.select_related("interval")
-        .filter(name=media_schedule_name(zone_id=zone.pk))
-        .first()
-    )
+    return zone_periodic_task(name=media_schedule_name(zone_id=zone.pk))
 
 
 def zone_media_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
     """Make the zone's media-read entry match the zone and the settings: present while the
     zone is enabled, gone when it is not. Called in the transaction saving the zone."""
-    if not zone.enabled:
-        media_schedule_remove(zone_id=zone.pk)
-        return None
-    minutes = max(settings.OPVIDEO_MEDIA_INTERVAL_MINUTES, 1)
-    return zone_every_minutes_put(
+    return zone_every_minutes_sync(
         name=media_schedule_name(zone_id=zone.pk),
         task=MEDIA_TASK_NAME,
         zone=zone,
-        minutes=minutes,
-        description=(
+        minutes=settings.OPVIDEO_MEDIA_INTERVAL_MINUTES,
+        describe=lambda minutes: (
             f"Metadata and previews of the new recordings of zone {zone.name} every "
             f"{minutes} minutes, made by the worker of its storage server (queue "
             f"{zone.purge_queue}). Managed by the zone's page and "

@@ -3,7 +3,8 @@ config and the embedded view of ``make run``, one table of cases for both. Only 
 sprite or an index under /.previews/, each through its own signed link; everything else
 hidden stays 404."""
 
-# ruff: noqa: E501 - the case table reads best one case per line
+# ruff: noqa: E501, F401, F811 - the case table reads best one case per line; the fixture
+# ``target`` is imported for the tests to take as an argument
 
 import os
 import shutil
@@ -12,7 +13,6 @@ import urllib.parse
 from dataclasses import dataclass
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from storage.links import video_link, video_preview_links
@@ -20,7 +20,16 @@ from storage.models import Video
 from storage.samples import sample_mp4_make
 from tests.services.media import media_tree_make
 from tests.services.nginx import nginx_for_zone
-from tests.storage.test_video_access import Target, header_values, signed, zone_for
+
+# The same two targets as the recordings' cases (``target``), over this module's ``media``
+# and ``nginx``.
+from tests.storage.test_video_access import (
+    Target,
+    header_values,
+    signed,
+    target,
+    zone_for,
+)
 
 GEOMETRY = {"interval": 2, "tile_width": 160, "tile_height": 90, "columns": 4, "count": 4}
 # Recordings (in the media tree) whose previews the tree gets, and what each preview holds.
@@ -67,22 +76,6 @@ def nginx(media, tmp_path_factory):
     zone = zone_for(media, public_address="127.0.0.1")
     with nginx_for_zone(zone=zone, workdir=tmp_path_factory.mktemp("nginx")) as server:
         yield server
-
-
-@pytest.fixture(
-    params=["nginx", pytest.param("embedded", marks=pytest.mark.django_db(transaction=True))]
-)
-def target(request, media):
-    if request.param == "nginx":
-        return Target("127.0.0.1", request.getfixturevalue("nginx").port)
-    live = request.getfixturevalue("live_server")
-    zone = zone_for(media)
-    zone.save()
-    parsed = urllib.parse.urlsplit(live.url)
-    overrides = override_settings(OPVIDEO_EMBEDDED_MEDIA=True)
-    overrides.enable()
-    request.addfinalizer(overrides.disable)
-    return Target(parsed.hostname, parsed.port, prefix=f"/media/z/{zone.pk}")
 
 
 @dataclass
