@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from .models import Zone
@@ -65,26 +67,54 @@ def zone_entry_put(
     return periodic_task_put(name=name, values=values)
 
 
-def zone_every_minutes_sync(
-    *, name: str, task: str, zone: Zone, minutes: int, describe: Callable[[int], str]
-) -> PeriodicTask | None:
-    """The zone's entry ``name`` sending ``task`` every ``minutes`` while the zone is
-    enabled, gone when it is not; ``describe(minutes)`` says what it is in the admin. Called
-    in the transaction saving the zone."""
-    if not zone.enabled:
-        periodic_task_remove(name=name)
-        return None
-    minutes = max(minutes, 1)
-    return zone_entry_put(
-        name=name,
-        task=task,
-        zone=zone,
-        interval=_every(minutes=minutes),
-        # A message older than the next one does the same work: never a backlog of them
-        # after the worker was down.
-        expire_seconds=minutes * 60,
-        description=describe(minutes),
-    )
+@dataclass(frozen=True)
+class ZoneEveryMinutes:
+    """One kind of zone entry sent every few minutes (the integrity check, the media read):
+    ``task`` every ``minutes_setting`` minutes to each enabled zone's own queue, in entries
+    named ``prefix`` + the zone's id; ``describe(zone, minutes)`` says in the admin what it
+    is and where to change it."""
+
+    task: str
+    prefix: str
+    minutes_setting: str
+    describe: Callable[[Zone, int], str]
+
+    def name(self, *, zone_id: int) -> str:
+        return f"{self.prefix}{zone_id}"
+
+    def entry(self, *, zone: Zone) -> PeriodicTask | None:
+        """The zone's entry as beat sees it, or None (a disabled zone has none)."""
+        return zone_periodic_task(name=self.name(zone_id=zone.pk))
+
+    def sync(self, *, zone: Zone) -> PeriodicTask | None:
+        """Make the zone's entry match the zone and the setting: present while the zone is
+        enabled, gone when it is not. Called in the transaction saving the zone."""
+        if not zone.enabled:
+            self.remove(zone_id=zone.pk)
+            return None
+        minutes = max(getattr(settings, self.minutes_setting), 1)
+        return zone_entry_put(
+            name=self.name(zone_id=zone.pk),
+            task=self.task,
+            zone=zone,
+            interval=_every(minutes=minutes),
+            # A message older than the next one does the same work: never a backlog of
+            # them after the worker was down.
+            expire_seconds=minutes * 60,
+            description=self.describe(zone, minutes),
+        )
+
+    def sync_all(self) -> list[tuple[str, str]]:
+        """Every zone's entry in line with the zone; entries of zones gone dropped. Returns
+        (zone or entry name, what happened) pairs. Call inside a transaction."""
+        return zones_periodic_tasks_sync(
+            prefix=self.prefix,
+            name_of=lambda zone_id: self.name(zone_id=zone_id),
+            sync=lambda zone: self.sync(zone=zone),
+        )
+
+    def remove(self, *, zone_id: int) -> None:
+        periodic_task_remove(name=self.name(zone_id=zone_id))
 
 
 def zone_periodic_task(*, name: str) -> PeriodicTask | None:

@@ -218,12 +218,12 @@ def zone_delete(*, zone: Zone) -> None:
     with transaction.atomic():
         if apps.is_installed("django_celery_beat"):
             from .fixity_schedule import fixity_schedule_remove
-            from .media_schedule import media_schedule_remove
+            from .media_schedule import MEDIA_SCHEDULE
             from .purge_schedule import purge_schedule_remove
 
             purge_schedule_remove(zone_id=zone.pk)
             fixity_schedule_remove(zone_id=zone.pk)
-            media_schedule_remove(zone_id=zone.pk)
+            MEDIA_SCHEDULE.remove(zone_id=zone.pk)
         zone.delete()
 
 
@@ -260,12 +260,12 @@ def _purge_schedule_sync(*, zone: Zone) -> None:
     """
     if apps.is_installed("django_celery_beat"):
         from .fixity_schedule import zone_fixity_schedule_sync
-        from .media_schedule import zone_media_schedule_sync
+        from .media_schedule import MEDIA_SCHEDULE
         from .purge_schedule import zone_purge_schedule_sync
 
         zone_purge_schedule_sync(zone=zone)
         zone_fixity_schedule_sync(zone=zone)
-        zone_media_schedule_sync(zone=zone)
+        MEDIA_SCHEDULE.sync(zone=zone)
 
 
 def _refuse_secret_fields(fields: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ from storage.retention import retention_today, videos_purge_expired
 from storage.samples import sample_mp4_make
 from storage.tasks import media_read_zone, task_route
 from tests.helpers import manage, subprocess_db_env
-from zones.media_schedule import MEDIA_TASK_NAME, zone_media_schedule
+from zones.media_schedule import MEDIA_SCHEDULE, MEDIA_TASK_NAME
 from zones.services import zone_delete, zone_update
 
 SESSION = "node_0_domain_0_nauss_0_1629126106_172352"
@@ -431,7 +431,7 @@ def test_previews_made_for_a_row_deleted_meanwhile_are_taken_away_again(
 
 @pytest.mark.django_db
 def test_an_enabled_zone_has_its_media_entry_on_its_own_queue(store, settings):
-    entry = zone_media_schedule(zone=store.zone)
+    entry = MEDIA_SCHEDULE.entry(zone=store.zone)
     assert entry.task == MEDIA_TASK_NAME
     assert entry.queue == f"zone.{store.zone.name}"
     assert json.loads(entry.args) == [store.zone.pk]
@@ -440,16 +440,16 @@ def test_an_enabled_zone_has_its_media_entry_on_its_own_queue(store, settings):
     assert task_route(MEDIA_TASK_NAME, [store.zone.pk], {}, {}) == {"queue": entry.queue}
 
     zone_update(zone=store.zone, enabled=False)
-    assert zone_media_schedule(zone=store.zone) is None
+    assert MEDIA_SCHEDULE.entry(zone=store.zone) is None
     zone_update(zone=store.zone, enabled=True)
-    zone_media_schedule(zone=store.zone).delete()  # as after adopting a database
+    MEDIA_SCHEDULE.entry(zone=store.zone).delete()  # as after adopting a database
 
     call_command("sync_purge_schedules", stdout=(out := io.StringIO()))
 
     assert f"{store.zone.name} (media read): created" in out.getvalue()
-    assert zone_media_schedule(zone=store.zone).queue == f"zone.{store.zone.name}"
+    assert MEDIA_SCHEDULE.entry(zone=store.zone).queue == f"zone.{store.zone.name}"
     zone_delete(zone=store.zone)
-    assert zone_media_schedule(zone=store.zone) is None
+    assert MEDIA_SCHEDULE.entry(zone=store.zone) is None
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,8 +3,8 @@ config and the embedded view of ``make run``, one table of cases for both. Only 
 sprite or an index under /.previews/, each through its own signed link; everything else
 hidden stays 404."""
 
-# ruff: noqa: E501, F401, F811 - the case table reads best one case per line; the fixture
-# ``target`` is imported for the tests to take as an argument
+# ruff: noqa: E501, F401, F811 - the case table reads best one case per line; the fixtures
+# ``nginx`` and ``target`` are imported for the tests to take as arguments
 
 import os
 import shutil
@@ -19,13 +19,13 @@ from storage.links import video_link, video_preview_links
 from storage.models import Video
 from storage.samples import sample_mp4_make
 from tests.services.media import media_tree_make
-from tests.services.nginx import nginx_for_zone
 
-# The same two targets as the recordings' cases (``target``), over this module's ``media``
-# and ``nginx``.
+# The recordings' nginx and the same two targets as their cases, over this module's
+# ``media`` (the recordings' tree with previews beside them).
 from tests.storage.test_video_access import (
     Target,
     header_values,
+    nginx,
     signed,
     target,
     zone_for,
@@ -69,13 +69,6 @@ def media(tmp_path_factory):
             os.chmod(os.path.join(root, f), 0o644)
     yield tree
     shutil.rmtree(tree.base)
-
-
-@pytest.fixture(scope="module")
-def nginx(media, tmp_path_factory):
-    zone = zone_for(media, public_address="127.0.0.1")
-    with nginx_for_zone(zone=zone, workdir=tmp_path_factory.mktemp("nginx")) as server:
-        yield server
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from zones.fixity_schedule import zones_fixity_schedules_sync
-from zones.media_schedule import zones_media_schedules_sync
+from zones.media_schedule import MEDIA_SCHEDULE
 from zones.purge_schedule import zones_purge_schedules_sync
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {action}")
         with transaction.atomic():
             fixity = zones_fixity_schedules_sync()
-            media = zones_media_schedules_sync()
+            media = MEDIA_SCHEDULE.sync_all()
         for name, action in fixity:
             self.stdout.write(f"{name} (integrity check): {action}")
         for name, action in media:
