@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from storage.integrity import videos_verify_integrity
 from storage.media import read as read_module
 from storage.media.previews import sprite_plan, thumbs_vtt
 from storage.media.read import GONE_REASON, MediaReadError, videos_media_read
@@ -336,6 +337,21 @@ def test_a_sprite_has_at_most_about_150_tiles_of_160_px(duration, interval, coun
 def test_a_tile_keeps_the_pictures_proportions():
     assert sprite_plan(duration=60, width=1280, height=1024).tile_height == 128
     assert sprite_plan(duration=60, width=1080, height=1920).tile_height == 284
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_integrity_check_and_reconcile_never_take_previews_for_recordings(store, samples):
+    for n in range(2):
+        put(store, f"op101/{n}.mp4", samples["short"])
+    run(store)
+    assert len([p for p in (store.root / ".previews").rglob("*") if p.is_file()]) == 6
+
+    checked = videos_verify_integrity(zone=store.zone, now=timezone.now())
+    reconciled = videos_reconcile(zone=store.zone, delete_orphans=True, orphan_min_age=timedelta(0))
+
+    assert (checked.checked, checked.ok, checked.findings) == (2, 2, 0)
+    assert (reconciled.files_checked, reconciled.orphans, reconciled.orphans_deleted) == (2, 0, 0)
+    assert len([p for p in (store.root / ".previews").rglob("*") if p.is_file()]) == 6
 
 
 # --- deleted with the recording ------------------------------------------------------------
