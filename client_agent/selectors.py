@@ -408,16 +408,11 @@ def file_look(*, path: str | Path) -> tuple[int, int] | None:
 
 
 def recording_date_of(*, mtime: float, named: date | None = None, tz: tzinfo | None = None) -> date:
-    """The recording date: the date in the file's name (``named``, where the zone's pattern
-    has a group ``date``), else the file's modification date where the call centre is
-    (TIME_ZONE, or ``tz``, the current time zone looked up once by a caller dating many
-    files). The name's date is the day the call began, which the pages show beside it; the
-    file was finished later, past midnight for a call that crossed it.
-
-    A name's date after the modification date's next day is not the call's (a recorder
-    whose clock was wrong, a name typed by hand): it would date the recording in the future,
-    which the database refuses, so the modification date counts then. Not the number inside
-    the session id, which is not the call's time.
+    """The recording date: the date in the name (``named``, the pattern's ``date``: the day
+    the call began, also past midnight), else the modification date in TIME_ZONE (or
+    ``tz``, looked up once by a caller dating many files); never the number in the session
+    id. A name's date after the modification date's next day is a wrong clock or a typo,
+    and would date the row in the future, which the database refuses: not believed.
     """
     modified = datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
     if named is not None and named <= modified + timedelta(days=1):
