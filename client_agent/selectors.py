@@ -271,7 +271,7 @@ def recordings_scan(
 
     # Per file only what decides whether it is a candidate: its name's shape and one stat.
     # The heap below holds small tuples; LocalRecording objects are made for the taken only.
-    def finished() -> Iterator[tuple[int, str, int, tuple[str, str | None] | None]]:
+    def finished() -> Iterator[tuple[int, str, int, NameIds | None]]:
         # Listed through a descriptor, each file's stat is an fstatat relative to it, not a
         # walk of the whole path again (a round stats every file of PATH_SRC).
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -330,7 +330,7 @@ def recordings_scan(
                 scan.unparseable.append(ids)
                 scan.ready_total -= 1
                 continue
-        session_id, project_id = ids
+        session_id, project_id, named_date = ids
         scan.ready.append(
             LocalRecording(
                 name=name,
@@ -339,7 +339,9 @@ def recordings_scan(
                 mtime_ns=mtime_ns,
                 session_id=session_id,
                 project_id=project_id,
-                recording_date=recording_date_of(mtime=mtime_ns / 1e9, tz=local_zone),
+                recording_date=recording_date_of(
+                    mtime=mtime_ns / 1e9, named=named_date, tz=local_zone
+                ),
             )
         )
     scan.settling.sort()
@@ -405,24 +407,32 @@ def file_look(*, path: str | Path) -> tuple[int, int] | None:
     return (info.st_size, info.st_mtime_ns)
 
 
-def recording_date_of(*, mtime: float, tz: tzinfo | None = None) -> date:
-    """The recording date: the file's modification date where the call centre is (TIME_ZONE,
-    or ``tz``, the current time zone looked up once by a caller dating many files).
-
-    Not the number inside the session id, which is not the call's time.
+def recording_date_of(*, mtime: float, named: date | None = None, tz: tzinfo | None = None) -> date:
+    """The recording date: the date in the name (``named``, the pattern's ``date``: the day
+    the call began, also past midnight), else the modification date in TIME_ZONE (or
+    ``tz``, looked up once by a caller dating many files); never the number in the session
+    id. A name's date after the modification date's next day is a wrong clock or a typo,
+    and would date the row in the future, which the database refuses: not believed.
     """
-    return datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
+    modified = datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
+    if named is not None and named <= modified + timedelta(days=1):
+        return named
+    return modified
+
+
+# What a recording's name says: (session id, project id, the date the call began or None).
+NameIds = tuple[str, str | None, date | None]
 
 
 class _NameReader:
-    """What a recording's name says, for one scan: (session id, project id), or why it
-    cannot travel as it is (``Unparseable``)."""
+    """What a recording's name says, for one scan (``NameIds``), or why it cannot travel as
+    it is (``Unparseable``)."""
 
     def __init__(self, *, pattern: str, workstation: str) -> None:
         self.pattern = pattern
         self.prefix = f"{workstation}/"
 
-    def read(self, name: str) -> tuple[str, str | None] | Unparseable:
+    def read(self, name: str) -> NameIds | Unparseable:
         problem = _name_problem(name)
         if problem:
             return Unparseable(name=_printable(name), reason=problem)
@@ -434,7 +444,7 @@ class _NameReader:
         )
         if problem:
             return Unparseable(name=name, reason=problem)
-        return ids.session_id, ids.project_id
+        return ids.session_id, ids.project_id, ids.date
 
 
 # One compiled search instead of a Python loop over every character: the scan looks at

@@ -274,6 +274,15 @@ OPVIDEO_FIXITY_RUN_SECONDS = env.int("OPVIDEO_FIXITY_RUN_SECONDS", default=600)
 # Minutes between runs; beat's entry per zone (zones.fixity_schedule) uses it.
 OPVIDEO_FIXITY_INTERVAL_MINUTES = env.int("OPVIDEO_FIXITY_INTERVAL_MINUTES", default=15)
 
+# --- Media read (call metadata and previews) ---------------------------------------------------
+# The zone worker reads new recordings with ffprobe and makes their previews with ffmpeg
+# (storage.media). Minutes between runs (beat's entry per zone, zones.media_schedule); at most
+# this many recordings a run, and no new one started after this many seconds, so the purge
+# and the integrity check on the same queue get their turn.
+OPVIDEO_MEDIA_INTERVAL_MINUTES = env.int("OPVIDEO_MEDIA_INTERVAL_MINUTES", default=5)
+OPVIDEO_MEDIA_RUN_LIMIT = env.int("OPVIDEO_MEDIA_RUN_LIMIT", default=200)
+OPVIDEO_MEDIA_RUN_SECONDS = env.int("OPVIDEO_MEDIA_RUN_SECONDS", default=240)
+
 # --- Celery -----------------------------------------------------------------------------------
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
 # worker per zone's storage server, consuming only the queue zone.<ZONE>.

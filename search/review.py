@@ -53,13 +53,13 @@ def video_play_json(*, video: Video, url: str) -> dict:
 def video_preview_json(*, video: Video) -> dict:
     """What the player shows of a part before and while seeking: ``poster`` (a signed link
     or null), ``sprite`` (a signed link to the thumbnail strip or null) and ``preview`` (its
-    geometry, ``{interval, tile_width, tile_height, columns, count}``, or null)."""
-    links = video_preview_links(video=video) if video.delete_date is None else {}
-    sprite = links.get("sprite")
+    geometry, ``{interval, tile_width, tile_height, columns, count}``, or null). Signing
+    one gives no way to the recording itself: each link's token covers its own path."""
+    links = video_preview_links(video=video)
     return {
-        "poster": links.get("poster"),
-        "sprite": sprite,
-        "preview": video.preview if sprite and video.preview else None,
+        "poster": links.poster if links else None,
+        "sprite": links.sprite if links else None,
+        "preview": video.preview if links else None,
     }
 
 

@@ -1,4 +1,5 @@
-"""The demo data set that ``make run`` loads: a zone, a login and a few real recordings.
+"""The demo data set that ``make run`` loads: a zone, a login and a few real recordings, read
+by the zone worker's media read (start times, durations, previews) as on a storage server.
 
 Idempotent, so ``make run`` can be repeated: what exists is kept, what is missing is made.
 """
@@ -11,23 +12,25 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from zones.file_names import file_name_ids
 from zones.models import Zone
 from zones.services import zone_create
 
+from .media.read import MediaSummary, videos_media_read
 from .models import Video
 from .samples import sample_mp4_make
 
 DEMO_ZONE = "demo"
 DEMO_USER = "demo"
 
-# (session id, project id, file names, days ago, deleted). The second session was
-# transferred between two operators, so it has two recordings.
+# (session id, project id, file names, deleted). The second session was transferred between
+# two operators, so it has two recordings. The names carry the recorder's stamp, which gives
+# each its recording date and start time, as on a real site.
 DEMO_CALLS = [
     (
         "node_0_domain_0_nauss_0_1629126106_172352",
         "corebo00000000000ng9hgl5vhtinhmo",
         ["2026-11-27_10-15-02_node_0_domain_0_nauss_0_1629126106_172352.mp4"],
-        1,
         False,
     ),
     (
@@ -37,17 +40,19 @@ DEMO_CALLS = [
             "op101/2026-11-26_14-02-40_node_0_domain_0_nauss_0_1629126555_190001.mp4",
             "op102/2026-11-26_14-09-13_node_0_domain_0_nauss_0_1629126555_190001.mp4",
         ],
-        2,
         False,
     ),
     (
         "node_0_domain_0_nauss_0_1629120001_100001",
         "corebo00000000000aaaaaaaaaaaaaaaa",
         ["2026-06-01_09-00-00_node_0_domain_0_nauss_0_1629120001_100001.mp4"],
-        180,
         True,
     ),
 ]
+# Long enough for the thumbnails and the skip buttons to mean something, at a screen
+# recorder's frame rate, so that `make run` stays quick.
+DEMO_SECONDS = 45
+DEMO_FRAME_RATE = 5
 
 
 @dataclass
@@ -56,6 +61,7 @@ class DemoSummary:
     username: str
     session_ids: list[str] = field(default_factory=list)
     files_made: int = 0
+    media: MediaSummary | None = None
 
 
 def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSummary:
@@ -88,15 +94,18 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
 
     summary = DemoSummary(zone=zone, username=username)
     today = timezone.localdate()
-    for n, (session_id, project_id, names, days_ago, deleted) in enumerate(DEMO_CALLS):
+    for n, (session_id, project_id, names, deleted) in enumerate(DEMO_CALLS):
         summary.session_ids.append(session_id)
         for name in names:
             path = storage_dir / name
             if not deleted and not path.exists():
-                sample_mp4_make(path=path, tone_hz=330 + 110 * n)
+                sample_mp4_make(
+                    path=path, seconds=DEMO_SECONDS, rate=DEMO_FRAME_RATE, tone_hz=330 + 110 * n
+                )
                 summary.files_made += 1
-            recorded = today - timedelta(days=days_ago)
-            Video.objects.get_or_create(
+            named = file_name_ids(name=name.rsplit("/", 1)[-1])
+            recorded = named.date if named and named.date else today
+            video, _ = Video.objects.get_or_create(
                 zone=zone,
                 file_name=name,
                 defaults={
@@ -108,4 +117,9 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
                     "workstation": name.split("/")[0] if "/" in name else "op100",
                 },
             )
+            if video.recording_date != recorded:  # a demo loaded before dates came from names
+                Video.objects.filter(pk=video.pk).update(recording_date=recorded)
+    # What the zone's worker does on a storage server, here in-process: the recordings not
+    # read yet get their start, duration and previews.
+    summary.media = videos_media_read(zone=zone, now=timezone.now())
     return summary

@@ -1,10 +1,11 @@
 """The MySQL/MariaDB privileges of the retention workers' database user, from the code.
 
 The worker reads the CONFIG columns of ``retention.PURGE_ZONE_FIELDS`` and the VIDEO columns
-of ``retention.PURGE_VIDEO_READ_FIELDS``, writes only DELETE_DATE, and records its runs; its
-integrity check (``storage.integrity``) reads and writes the VIDEO columns of its own tuples
-and records findings. These statements grant exactly that, so the list cannot drift from
-what the code does.
+of ``retention.PURGE_VIDEO_READ_FIELDS``, writes only DELETE_DATE, deletes a deleted
+recording's notes, and records its runs; its integrity check (``storage.integrity``) reads
+and writes the VIDEO columns of its own tuples and records findings; its media read
+(``storage.media``) reads the zone's file name pattern and writes the media columns. These
+statements grant exactly that, so the list cannot drift from what the code does.
 ``manage.py retention_grants`` prints them; the README shows them for the default names.
 """
 
@@ -17,8 +18,14 @@ from .integrity import (
     FIXITY_VIDEO_READ_FIELDS,
     FIXITY_VIDEO_WRITE_FIELDS,
 )
-from .models import IntegrityFinding, PurgeRun, Video
-from .retention import PURGE_VIDEO_READ_FIELDS, PURGE_VIDEO_WRITE_FIELDS, PURGE_ZONE_FIELDS
+from .media.read import MEDIA_VIDEO_READ_FIELDS, MEDIA_VIDEO_WRITE_FIELDS, MEDIA_ZONE_FIELDS
+from .models import IntegrityFinding, PurgeRun, Video, VideoNote
+from .retention import (
+    PURGE_NOTE_READ_FIELDS,
+    PURGE_VIDEO_READ_FIELDS,
+    PURGE_VIDEO_WRITE_FIELDS,
+    PURGE_ZONE_FIELDS,
+)
 
 
 def grant_columns(model, names) -> str:
@@ -41,12 +48,20 @@ def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@
     video = grant_table(database, Video)
     runs = grant_table(database, PurgeRun)
     findings = grant_table(database, IntegrityFinding)
-    video_read = fields_union(PURGE_VIDEO_READ_FIELDS, FIXITY_VIDEO_READ_FIELDS)
-    video_write = fields_union(PURGE_VIDEO_WRITE_FIELDS, FIXITY_VIDEO_WRITE_FIELDS)
+    notes = grant_table(database, VideoNote)
+    zone_read = fields_union(PURGE_ZONE_FIELDS, MEDIA_ZONE_FIELDS)
+    video_read = fields_union(
+        PURGE_VIDEO_READ_FIELDS, FIXITY_VIDEO_READ_FIELDS, MEDIA_VIDEO_READ_FIELDS
+    )
+    video_write = fields_union(
+        PURGE_VIDEO_WRITE_FIELDS, FIXITY_VIDEO_WRITE_FIELDS, MEDIA_VIDEO_WRITE_FIELDS
+    )
     return [
-        f"GRANT SELECT ({grant_columns(Zone, PURGE_ZONE_FIELDS)}) ON {config} TO {account};",
+        f"GRANT SELECT ({grant_columns(Zone, zone_read)}) ON {config} TO {account};",
         f"GRANT SELECT ({grant_columns(Video, video_read)}), "
         f"UPDATE ({grant_columns(Video, video_write)}) ON {video} TO {account};",
         f"GRANT SELECT, INSERT, UPDATE ON {runs} TO {account};",
         f"GRANT {', '.join(FIXITY_FINDING_PRIVILEGES)} ON {findings} TO {account};",
+        f"GRANT SELECT ({grant_columns(VideoNote, PURGE_NOTE_READ_FIELDS)}), DELETE ON {notes} "
+        f"TO {account};",
     ]

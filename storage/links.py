@@ -6,7 +6,9 @@ MD5 (no padding) of the expiry, the *decoded* request path, the raw ``download``
 ("1" on a download link, empty on a play link) and the secret. The download flag is signed so
 that a play link with ``&download=1`` appended is refused: a download is only reached through
 the search service's download view, which audits it. The embedded player (storage/views.py)
-checks the same token the same way, so one link format serves both.
+checks the same token the same way, so one link format serves both. A recording's previews
+(``/.previews/<FILE_NAME>/poster.jpg`` and the rest, storage.media) are signed the same way,
+each over its own path.
 
 MD5 is what nginx offers here; the secret is long and random, and links expire, so the
 weakness of MD5 to collisions does not open a way to forge a link for another file.
@@ -17,6 +19,7 @@ import enum
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -26,6 +29,7 @@ from django.utils import timezone
 
 from zones.models import Zone
 
+from .media.tree import POSTER, SPRITE, THUMBS, preview_uri
 from .models import Video
 
 logger = logging.getLogger(__name__)
@@ -92,15 +96,63 @@ def video_link(*, video: Video, download: bool = False, now: datetime | None = N
     """
     if video.delete_date is not None:
         return None
-    zone = video.zone
+    return _signed_url(zone=video.zone, uri="/" + video.file_name, download=download, now=now)
+
+
+@dataclass(frozen=True)
+class PreviewLinks:
+    """Signed links to a recording's previews (storage.media): the poster frame, the
+    thumbnail sprite and its WebVTT index. The tiles' geometry is on the row
+    (``Video.preview``); the index's cues name ``sprite.jpg`` relative to itself, which a
+    browser cannot fetch without a signature, so a page places tiles from the geometry."""
+
+    poster: str
+    sprite: str
+    thumbs: str
+
+
+def video_preview_links(*, video: Video, now: datetime | None = None) -> PreviewLinks | None:
+    """Signed links to the recording's previews, made like its video link (the same token
+    over each preview's own path, the same secret and expiry), or None when it has no
+    previews (not read yet, or none could be made) or no link can be made (deleted, no
+    video server address, no secret)."""
+    if video.delete_date is not None or not video.preview:
+        return None
+    expires = _expires(now=now)
+    links = {
+        part: _signed_url(
+            zone=video.zone,
+            uri=preview_uri(file_name=video.file_name, part=name),
+            expires=expires,
+        )
+        for part, name in (("poster", POSTER), ("sprite", SPRITE), ("thumbs", THUMBS))
+    }
+    if None in links.values():
+        return None
+    return PreviewLinks(**links)
+
+
+def _expires(*, now: datetime | None) -> int:
+    return int((now or timezone.now()).timestamp()) + settings.VIDEO_LINK_TTL
+
+
+def _signed_url(
+    *,
+    zone: Zone,
+    uri: str,
+    download: bool = False,
+    now: datetime | None = None,
+    expires: int | None = None,
+) -> str | None:
+    """``uri`` (decoded, from PATH_DST's root) on the zone's video server with its token, or
+    None when the zone has no address or no secret."""
     base = zone_base_url(zone=zone)
     if base is None:
         return None
     if not zone.link_secret:
         logger.error("zone %s has no link secret: regenerate it in the admin", zone.name)
         return None
-    uri = "/" + video.file_name
-    expires = int((now or timezone.now()).timestamp()) + settings.VIDEO_LINK_TTL
+    expires = expires if expires is not None else _expires(now=now)
     flag = "1" if download else ""
     query = {"md5": link_token(uri=uri, expires=expires, secret=zone.link_secret, download=flag)}
     query["expires"] = str(expires)
@@ -121,15 +173,3 @@ def query_arg_raw(*, query_string: str, name: str) -> str:
         if sep and key.lower() == name.lower():
             return value
     return ""
-
-
-def video_preview_links(*, video: Video, now: datetime | None = None) -> dict[str, str]:
-    """Signed links to the recording's previews, as the player shows them: ``poster`` (a
-    frame to show before playing) and ``sprite`` (the thumbnail strip whose geometry is
-    ``video.preview``); a key is missing when there is no such preview to link to.
-
-    The zone worker makes the previews beside the recording (storage.media) and the zone's
-    nginx serves them; until that is wired here this names none, and the player simply
-    shows no poster and no thumbnails.
-    """
-    return {}

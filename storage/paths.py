@@ -152,6 +152,15 @@ class FileRemover:
             os.close(self._root_fd)
             self._root_fd = -1
 
+    @property
+    def root_fd(self) -> int | None:
+        """PATH_DST's descriptor, for other work under it in the same batch (a recording's
+        previews, storage.media.tree), or None when PATH_DST could not be opened or no
+        longer names the directory opened."""
+        if self._root_result is not None or self._root_fd < 0:
+            return None
+        return self._root_fd if self._root_still_path_dst() is not None else None
+
     def remove(
         self,
         *,
@@ -278,6 +287,16 @@ def file_remove(*, root: str | Path, file_name: str, dry_run: bool = False) -> R
     """
     with FileRemover(root=root) as remover:
         return remover.remove(file_name=file_name, dry_run=dry_run)
+
+
+def root_open(*, root: str | Path) -> int:
+    """PATH_DST opened as a directory descriptor, walking from ``/`` with O_NOFOLLOW (the
+    same walk the purge makes); UnsafePath if it is or passes through a link, OSError if it
+    cannot be opened. The caller closes it."""
+    try:
+        return _root_open(os.path.abspath(root))
+    except _Stop as stop:
+        raise UnsafePath(f"PATH_DST {root}: {stop.result.reason}") from None
 
 
 def _root_open(root: str) -> int:

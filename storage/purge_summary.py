@@ -90,3 +90,10 @@ class PurgeSummary:
             logger.warning("purge of zone %s: %s", self.zone, line)
             if len(self.problems) < PROBLEMS_KEPT:
                 self.problems.append(line)
+
+    def note(self, line: str) -> None:
+        """A problem that changes no count (a recording deleted, its previews not): logged
+        and kept word for word like the others."""
+        logger.warning("purge of zone %s: %s", self.zone, line)
+        if len(self.problems) < PROBLEMS_KEPT:
+            self.problems.append(line)

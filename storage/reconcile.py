@@ -3,8 +3,9 @@
 Two ways they drift apart: a live row whose file is gone (deleted by hand, a disk replaced),
 and a file no row knows (an upload whose registration failed, a copy put there by hand). The
 report is always safe to run. ``fix`` records the missing files as deleted, the way the
-purge records a file it finds already gone; a row under legal hold is reported and never
-marked, because the hold says someone still needs that recording. Orphans are deleted only
+purge records a file it finds already gone (their previews and notes go too); a row under
+legal hold is reported and never marked, because the hold says someone still needs that
+recording. Orphans are deleted only
 when asked for explicitly, and only if they have sat there unregistered for a while: a
 workstation uploads first and registers right after, so a fresh file with no row is most
 likely one being registered at this very moment.
@@ -23,6 +24,7 @@ with the size of the zone.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
@@ -36,9 +38,12 @@ from django.utils import timezone
 from zones.models import Zone
 
 from .content import READ_FLAGS, ChangedWhileRead, Described, described_compare, fd_read
-from .models import Video
-from .paths import FileRemover, Removal, UnsafePath, file_path_resolve
+from .media.tree import previews_remove
+from .models import Video, VideoNote
+from .paths import FileRemover, Removal, UnsafePath, file_path_resolve, root_open
 from .retention import retention_today, zone_storage_root
+
+logger = logging.getLogger(__name__)
 
 # A file with no row younger than this is never called an orphan to delete.
 ORPHAN_MIN_AGE = timedelta(hours=24)
@@ -264,10 +269,27 @@ def _mark_missing_deleted(*, zone: Zone, root: str, ids: list[int]) -> list[str]
             if _file_state(root=root, name=name) == Finding.MISSING
         ]
         if gone:
-            Video.objects.filter(id__in=[video_id for video_id, _n in gone]).update(
-                delete_date=retention_today()
-            )
+            ids = [video_id for video_id, _n in gone]
+            Video.objects.filter(id__in=ids).update(delete_date=retention_today())
+            # What the purge deletes with a recording goes with one recorded gone here too.
+            VideoNote.objects.filter(video_id__in=ids).delete()
+            _previews_remove(root=root, names=[name for _id, name in gone])
     return [name for _id, name in gone]
+
+
+def _previews_remove(*, root: str, names: list[str]) -> None:
+    try:
+        root_fd = root_open(root=root)
+    except (UnsafePath, OSError) as exc:
+        logger.warning("previews of %d recordings recorded deleted left: %s", len(names), exc)
+        return
+    try:
+        for name in names:
+            problem = previews_remove(root_fd=root_fd, file_name=name)
+            if problem:
+                logger.warning("previews of %r (recorded deleted) left: %s", name, problem)
+    finally:
+        os.close(root_fd)
 
 
 # --- files without rows ---------------------------------------------------------------------

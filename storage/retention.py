@@ -6,7 +6,8 @@ The rule, stated here once (the README says the same in words):
     STORAGE_DAYS or, when that is empty, its zone's RETENTION_DAYS, and today is the date
     in settings.TIME_ZONE. It is kept through its last day, RECORDING_DATE + days, and
     deleted from the day after. A recording under legal hold never expires while the hold
-    lasts. A row with DELETE_DATE set is done and never touched again.
+    lasts. A row with DELETE_DATE set is done and never touched again. A recording's
+    previews and notes go with it.
 
 The purge (``videos_purge_expired``) runs on the zone's storage server, which mounts
 PATH_DST. It walks the expired rows in batches keyed by id, so its memory does not grow with
@@ -16,7 +17,9 @@ DELETE_DATE for the deleted and the already-missing ones in one UPDATE, in the s
 transaction. A file is deleted before its row says so: a run killed in between leaves a row
 whose file is gone, which the next run counts as missing and records, so running it again
 always reaches the same end state. A file that cannot be deleted, or whose name would reach
-outside PATH_DST, keeps its row untouched and is reported; the run goes on.
+outside PATH_DST, keeps its row untouched and is reported; the run goes on. A recording
+recorded as deleted loses its previews (PATH_DST/.previews/<FILE_NAME>/) with its file and
+its notes (storage.VideoNote) in the batch's transaction.
 
 A file is deleted only if it is the file its row describes (storage.content: its size and,
 where the row has one, its hash). One that is not (a row pre-written for a name another
@@ -44,7 +47,8 @@ from zones.models import Zone
 
 from .content import Described, Reading
 from .locks import zone_lock, zone_lock_name
-from .models import PurgeRun, Video
+from .media.tree import previews_remove
+from .models import PurgeRun, Video, VideoNote
 from .paths import FileRemover, Removal, RemovalResult, UnsafePath, root_check
 from .purge_summary import PurgeItem, PurgeSummary
 
@@ -67,6 +71,9 @@ PURGE_VIDEO_READ_FIELDS = (
     "integrity_ok",
 )
 PURGE_VIDEO_WRITE_FIELDS = ("delete_date",)
+# A deleted recording's notes go with it (its previews too, from PATH_DST/.previews): deleted
+# by their recording's id, which the database reads to find them, and never read otherwise.
+PURGE_NOTE_READ_FIELDS = ("video",)
 
 
 class PurgeError(Exception):
@@ -383,8 +390,10 @@ def _purge_locked(
         item = _handle(summary, each, video_id, file_name, result)
         if item.outcome in (Removal.DELETED, Removal.MISSING):
             done.append(video_id)
+            _previews_remove(remover=remover, video_id=video_id, file_name=file_name, s=summary)
     if done:
         Video.objects.filter(id__in=done).update(delete_date=retention_today())
+        VideoNote.objects.filter(video_id__in=done).delete()
     PurgeRun.objects.filter(pk=run.pk).update(
         deleted=F("deleted") + summary.deleted - before[0],
         missing=F("missing") + summary.missing - before[1],
@@ -393,6 +402,20 @@ def _purge_locked(
         differs=F("differs") + summary.differs - before[4],
         bytes_freed=F("bytes_freed") + summary.bytes_freed - bytes_before,
     )
+
+
+def _previews_remove(*, remover: FileRemover, video_id: int, file_name: str, s: PurgeSummary):
+    """The deleted recording's previews, from the PATH_DST the remover holds; a failure is
+    reported and does not keep the recording's row from being recorded as deleted (its
+    previews would otherwise outlive it only as files no link is ever made for)."""
+    root_fd = remover.root_fd
+    problem = (
+        previews_remove(root_fd=root_fd, file_name=file_name)
+        if root_fd is not None
+        else "PATH_DST was replaced during the run"
+    )
+    if problem:
+        s.note(f"previews not deleted: id={video_id} {file_name!r}: {problem}")
 
 
 def _run_start(*, zone: Zone, today: date, trigger: str) -> PurgeRun:

@@ -48,9 +48,11 @@ def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
             yield block
 
 
-def file_response(*, request: HttpRequest, path: Path, download: bool = False) -> HttpResponse:
+def file_response(
+    *, request: HttpRequest, path: Path, download: bool = False, content_type: str | None = None
+) -> HttpResponse:
     size = os.stat(path).st_size
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    content_type = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     span = _requested_range(request.headers.get("Range", ""), size)
     if span is False:
         response = HttpResponse(status=416)

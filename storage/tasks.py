@@ -1,5 +1,5 @@
-"""Celery tasks of the storage app: thin, the work is in ``storage.retention`` and
-``storage.integrity``."""
+"""Celery tasks of the storage app: thin, the work is in ``storage.retention``,
+``storage.integrity`` and ``storage.media``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from zones.fixity_schedule import FIXITY_TASK_NAME
+from zones.media_schedule import MEDIA_TASK_NAME
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME
 
 from .integrity import IntegrityCheckError, videos_verify_integrity
+from .media.read import MediaReadError, videos_media_read
 from .models import PurgeRun
 from .retention import PurgeError, purge_zones, videos_purge_expired
 
@@ -22,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def _zone_work(*, zone_id: int, task: str, run: Callable, expected: type[Exception]) -> dict | None:
-    """What both zone tasks do around their service: the zone read as it is now (gone or
+    """What the zone tasks do around their service: the zone read as it is now (gone or
     disabled: skipped), another zone's work refused, and an ``expected`` error (the work
     could not start, and says why) logged in one line, a traceback would add nothing."""
     zone = purge_zones().filter(pk=zone_id).first()
@@ -91,12 +93,30 @@ def verify_integrity_zone(zone_id: int) -> dict | None:
     )
 
 
-ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME)
+@shared_task(name=MEDIA_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def media_read_zone(zone_id: int) -> dict | None:
+    """One bounded run of the zone's media read (new recordings' metadata and previews),
+    sent by beat to ``zone.<ZONE>`` every few minutes.
+
+    Like the integrity check: the zone's id in the message, the zone read as it is now, no
+    secrets loaded; a run that cannot start (ffmpeg missing, PATH_DST not mounted here,
+    another read of the zone running) changes nothing and is only logged. Idempotent: a
+    message delivered twice reads nothing twice.
+    """
+    return _zone_work(
+        zone_id=zone_id,
+        task="media read",
+        run=lambda zone: videos_media_read(zone=zone, now=timezone.now()),
+        expected=MediaReadError,
+    )
+
+
+ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME, MEDIA_TASK_NAME)
 
 
 def task_route(name, args, kwargs, options, task=None, **kw):
-    """Route a zone's task (purge, integrity check) to its zone's queue even when the sender
-    named none (CELERY_TASK_ROUTES).
+    """Route a zone's task (purge, integrity check, media read) to its zone's queue even when
+    the sender named none (CELERY_TASK_ROUTES).
 
     Beat names the queue itself (the zone's schedule entry carries it); this catches
     ``purge_zone.delay(zone_id)`` (or ``verify_integrity_zone.delay``) from a shell or a

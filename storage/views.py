@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from zones.models import Zone
 
 from .links import LinkCheck, link_check, query_arg_raw
+from .media.tree import CONTENT_TYPES, PREVIEW_FILES, PREVIEWS_DIR
 from .paths import UnsafePath, file_path_resolve
 from .serving import file_response
 
@@ -53,21 +54,46 @@ def embedded_media(request, zone_id: int, file_path: str = "") -> HttpResponse:
         secret=zone.link_secret,
         download=download,
     )
-    # Hidden files are refused before the signature, as nginx's `location ~ /\.` does.
-    if any(part.startswith(".") for part in file_path.split("/")):
-        raise Http404
-    # Only the zone's recordings, as nginx's extension location: an .html or .svg in PATH_DST
-    # would otherwise run as script on this origin.
-    if not file_path.lower().endswith("." + zone.file_extension.lower()):
-        raise Http404
+    # A recording's previews: only a poster, sprite or index under .previews/ with no other
+    # hidden segment, as nginx's `location ^~ /.previews/` serves them.
+    preview = _preview_part(file_path)
+    if preview is None:
+        # Hidden files are refused before the signature, as nginx's `location ~ /\.` does.
+        if any(part.startswith(".") for part in file_path.split("/")):
+            raise Http404
+        # Only the zone's recordings, as nginx's extension location: an .html or .svg in
+        # PATH_DST would otherwise run as script on this origin.
+        if not file_path.lower().endswith("." + zone.file_extension.lower()):
+            raise Http404
     if verdict is LinkCheck.BAD:
         return HttpResponse("Forbidden", status=403, content_type="text/plain")
     if verdict is LinkCheck.EXPIRED:
         return HttpResponse("Link expired", status=410, content_type="text/plain")
     try:
-        path = file_path_resolve(root=zone.path_dst, file_name=file_path)
+        path = file_path_resolve(
+            root=zone.path_dst, file_name=file_path, allow_hidden=preview is not None
+        )
     except UnsafePath:
         return HttpResponse("Forbidden", status=403, content_type="text/plain")
     if not path.is_file():
         raise Http404
-    return file_response(request=request, path=path, download=download == "1")
+    return file_response(
+        request=request,
+        path=path,
+        download=download == "1",
+        content_type=CONTENT_TYPES.get(preview) if preview else None,
+    )
+
+
+def _preview_part(file_path: str) -> str | None:
+    """The preview file's name if ``file_path`` is one nginx would serve, else None; Http404
+    for anything else under .previews/."""
+    head, _sep, rest = file_path.partition("/")
+    if head != PREVIEWS_DIR:
+        return None
+    *directories, name = rest.split("/")
+    if not directories or name not in PREVIEW_FILES:
+        raise Http404
+    if any(not part or part.startswith(".") for part in directories):
+        raise Http404
+    return name

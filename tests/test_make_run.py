@@ -64,7 +64,16 @@ def test_make_run_prints_the_login_and_a_demo_session(make_run):
     assert re.search(r"Password:\s+\S{8,}", out), out
     assert "node_0_domain_0_nauss_0_1629126106_172352" in out
     assert (make_run["var"] / "opvideo.sqlite3").exists()
-    assert sorted(p.name for p in (make_run["var"] / "demo" / "storage").rglob("*.mp4"))
+    storage = make_run["var"] / "demo" / "storage"
+    recordings = [
+        p.relative_to(storage) for p in storage.rglob("*.mp4") if ".previews" not in p.parts
+    ]
+    assert len(recordings) == 3
+    # The zone worker's media read ran in-process: every recording has its previews.
+    assert "3 newly read" in out, out
+    for name in recordings:
+        for part in ("poster.jpg", "sprite.jpg", "thumbs.vtt"):
+            assert (storage / ".previews" / name / part).stat().st_size > 0, (name, part)
 
 
 def test_the_printed_login_works_and_lists_the_demo_recordings(make_run):

@@ -10,80 +10,41 @@ the name storage.tasks registers it under.
 
 from __future__ import annotations
 
-import json
+from django_celery_beat.models import PeriodicTask
 
-from django.conf import settings
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-from .beat import periodic_task_put, periodic_task_remove, zones_periodic_tasks_sync
+from .beat import ZoneEveryMinutes
 from .models import Zone
 
-FIXITY_TASK_NAME = "storage.verify_integrity_zone"
-FIXITY_SCHEDULE_PREFIX = "opvideo.verify_integrity_zone."
+FIXITY_SCHEDULE = ZoneEveryMinutes(
+    task="storage.verify_integrity_zone",
+    prefix="opvideo.verify_integrity_zone.",
+    minutes_setting="OPVIDEO_FIXITY_INTERVAL_MINUTES",
+    describe=lambda zone, minutes: (
+        f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
+        f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
+        "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
+        "not this entry."
+    ),
+)
+FIXITY_TASK_NAME = FIXITY_SCHEDULE.task
+FIXITY_SCHEDULE_PREFIX = FIXITY_SCHEDULE.prefix
 
 
 def fixity_schedule_name(*, zone_id: int) -> str:
-    return f"{FIXITY_SCHEDULE_PREFIX}{zone_id}"
+    return FIXITY_SCHEDULE.name(zone_id=zone_id)
 
 
 def zone_fixity_schedule(*, zone: Zone) -> PeriodicTask | None:
-    """The zone's integrity-check entry as beat sees it, or None (a disabled zone has none)."""
-    return (
-        PeriodicTask.objects.select_related("interval")
-        .filter(name=fixity_schedule_name(zone_id=zone.pk))
-        .first()
-    )
+    return FIXITY_SCHEDULE.entry(zone=zone)
 
 
 def zone_fixity_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
-    """Make the zone's integrity-check entry match the zone and the settings: present while
-    the zone is enabled, gone when it is not. Called in the transaction saving the zone."""
-    if not zone.enabled:
-        fixity_schedule_remove(zone_id=zone.pk)
-        return None
-    minutes = max(settings.OPVIDEO_FIXITY_INTERVAL_MINUTES, 1)
-    values = {
-        "task": FIXITY_TASK_NAME,
-        "interval": _every(minutes=minutes),
-        "crontab": None,
-        "solar": None,
-        "clocked": None,
-        "args": json.dumps([zone.pk]),
-        "kwargs": "{}",
-        "queue": zone.purge_queue,
-        "exchange": None,
-        "routing_key": None,
-        # A message older than the next one does the same work: never a backlog of them
-        # after the worker was down.
-        "expire_seconds": minutes * 60,
-        "one_off": False,
-        "enabled": True,
-        "description": (
-            f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
-            f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
-            "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
-            "not this entry."
-        ),
-    }
-    return periodic_task_put(name=fixity_schedule_name(zone_id=zone.pk), values=values)
+    return FIXITY_SCHEDULE.sync(zone=zone)
 
 
 def zones_fixity_schedules_sync() -> list[tuple[str, str]]:
-    """Every zone's entry in line with the zone; entries of zones gone dropped. Returns (zone
-    or entry name, what happened) pairs. Call inside a transaction."""
-    return zones_periodic_tasks_sync(
-        prefix=FIXITY_SCHEDULE_PREFIX,
-        name_of=lambda zone_id: fixity_schedule_name(zone_id=zone_id),
-        sync=lambda zone: zone_fixity_schedule_sync(zone=zone),
-    )
+    return FIXITY_SCHEDULE.sync_all()
 
 
 def fixity_schedule_remove(*, zone_id: int) -> None:
-    periodic_task_remove(name=fixity_schedule_name(zone_id=zone_id))
-
-
-def _every(*, minutes: int) -> IntervalSchedule:
-    """A shared "every N minutes" schedule."""
-    fields = {"every": minutes, "period": IntervalSchedule.MINUTES}
-    interval = IntervalSchedule.objects.filter(**fields).order_by("pk").first()
-    return interval or IntervalSchedule.objects.create(**fields)
+    FIXITY_SCHEDULE.remove(zone_id=zone_id)

@@ -141,7 +141,10 @@ class ZoneAdminForm(forms.ModelForm):
             "{}<br><code>{}</code>",
             _(
                 "A regular expression searched in each recording's file name, with the groups "
-                "session_id (required) and project_id (optional). Empty: the standard one,"
+                "session_id (required) and project_id, date, time and operator (optional: the "
+                "call's start as the recorder wrote it, YYYY-MM-DD, YYYYMMDD or DD.MM.YYYY and "
+                "HH-MM-SS, HHMMSS, HH:MM:SS or HH.MM.SS; the operator's login). Empty: the "
+                "standard one,"
             ),
             DEFAULT_FILE_NAME_PATTERN,
         )

@@ -11,13 +11,16 @@ django-celery-beat; the workstation client imports zones without it.
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from .beat import periodic_task_put, periodic_task_remove, zones_periodic_tasks_sync
+from .beat import (
+    periodic_task_remove,
+    zone_entry_put,
+    zone_periodic_task,
+    zones_periodic_tasks_sync,
+)
 from .models import Zone
 
 PURGE_TASK_NAME = "storage.purge_zone"
@@ -33,11 +36,7 @@ def purge_schedule_name(*, zone_id: int) -> str:
 
 def zone_purge_schedule(*, zone: Zone) -> PeriodicTask | None:
     """The zone's daily purge entry as beat sees it, or None (a disabled zone has none)."""
-    return (
-        PeriodicTask.objects.select_related("crontab")
-        .filter(name=purge_schedule_name(zone_id=zone.pk))
-        .first()
-    )
+    return zone_periodic_task(name=purge_schedule_name(zone_id=zone.pk))
 
 
 def zone_purge_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
@@ -52,28 +51,18 @@ def zone_purge_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
     if not zone.enabled:
         purge_schedule_remove(zone_id=zone.pk)
         return None
-    crontab = _daily_crontab(hour=zone.purge_time.hour, minute=zone.purge_time.minute)
-    values = {
-        "task": PURGE_TASK_NAME,
-        "crontab": crontab,
-        "interval": None,
-        "solar": None,
-        "clocked": None,
-        "args": json.dumps([zone.pk]),
-        "kwargs": "{}",
-        "queue": zone.purge_queue,
-        "exchange": None,
-        "routing_key": None,
-        "expire_seconds": PURGE_MESSAGE_EXPIRES,
-        "one_off": False,
-        "enabled": True,
-        "description": (
+    return zone_entry_put(
+        name=purge_schedule_name(zone_id=zone.pk),
+        task=PURGE_TASK_NAME,
+        zone=zone,
+        crontab=_daily_crontab(hour=zone.purge_time.hour, minute=zone.purge_time.minute),
+        expire_seconds=PURGE_MESSAGE_EXPIRES,
+        description=(
             f"Daily purge of the expired recordings of zone {zone.name}, run by the worker "
             f"of its storage server (queue {zone.purge_queue}). Managed by the zone's page: "
             "edit the zone, not this entry."
         ),
-    }
-    return periodic_task_put(name=purge_schedule_name(zone_id=zone.pk), values=values)
+    )
 
 
 def zones_purge_schedules_sync() -> list[tuple[str, str]]:

@@ -210,7 +210,7 @@ def zones_client_keys_ensure(*, dry_run: bool = False) -> ClientKeySummary:
 
 
 def zone_delete(*, zone: Zone) -> None:
-    """Delete a zone and its purge and integrity-check schedules together.
+    """Delete a zone and its purge, integrity-check and media-read schedules together.
 
     Raises ``ProtectedError`` while the zone still has recordings: those are kept for their
     retention period, so such a zone is disabled rather than deleted.
@@ -218,10 +218,12 @@ def zone_delete(*, zone: Zone) -> None:
     with transaction.atomic():
         if apps.is_installed("django_celery_beat"):
             from .fixity_schedule import fixity_schedule_remove
+            from .media_schedule import MEDIA_SCHEDULE
             from .purge_schedule import purge_schedule_remove
 
             purge_schedule_remove(zone_id=zone.pk)
             fixity_schedule_remove(zone_id=zone.pk)
+            MEDIA_SCHEDULE.remove(zone_id=zone.pk)
         zone.delete()
 
 
@@ -249,8 +251,8 @@ def zones_link_secret_regenerate(*, zones: Iterable[Zone]) -> int:
 
 
 def _purge_schedule_sync(*, zone: Zone) -> None:
-    """Keep the zone's daily purge entry and its integrity-check entry in step, in the
-    caller's transaction.
+    """Keep the zone's daily purge entry, its integrity-check and its media-read entries in
+    step, in the caller's transaction.
 
     Only where this process schedules at all: the workstation client runs these models with
     settings that leave django-celery-beat out (and never edits a zone), so the scheduler is
@@ -258,10 +260,12 @@ def _purge_schedule_sync(*, zone: Zone) -> None:
     """
     if apps.is_installed("django_celery_beat"):
         from .fixity_schedule import zone_fixity_schedule_sync
+        from .media_schedule import MEDIA_SCHEDULE
         from .purge_schedule import zone_purge_schedule_sync
 
         zone_purge_schedule_sync(zone=zone)
         zone_fixity_schedule_sync(zone=zone)
+        MEDIA_SCHEDULE.sync(zone=zone)
 
 
 def _refuse_secret_fields(fields: dict[str, Any]) -> None:

@@ -189,8 +189,10 @@ max verbosity = 6
     # another workstation's choice.
     incoming chmod = D0750,F0640
     # The tree's shape: one directory under PATH_DST (a workstation's) and plain files in
-    # it. No deeper directories, no files beside the workstations' directories.
-    filter = - /*/*/ + /* + /*/* - *
+    # it. No deeper directories, no files beside the workstations' directories, nothing
+    # hidden at the top: .previews (the recordings' previews, made by the zone worker) and
+    # whatever else is hidden there is the storage server's own.
+    filter = - /.* - /*/*/ + /* + /*/* - *
     # Every option is refused but those the workstation client sends. Refused among others:
     # --perms, --chmod, --executability, --owner, --group, --links, --copy-unsafe-links,
     # --devices, --specials, --hard-links, --acls, --xattrs, --super, --fake-super, every
@@ -259,6 +261,7 @@ case $dest in
   *) refuse "the destination must be a directory, <name>/" ;;
 esac
 case $dest in
+  .*) refuse "the destination must not be hidden: .previews and other hidden names under PATH_DST are the storage server's own" ;;
   ""|[!A-Za-z0-9]*|*[!A-Za-z0-9._-]*) refuse "the destination must be one directory name, <name>/" ;;
 esac
 [ ${#dest} -le 63 ] || refuse "the destination name is longer than 63 characters"

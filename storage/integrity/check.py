@@ -31,9 +31,9 @@ from zones.models import Zone
 
 from ..locks import zone_lock
 from ..models import HashOrigin, IntegrityFinding, Video
-from ..paths import UnsafePath
+from ..paths import UnsafePath, root_open
 from ..retention import PurgeError, zone_storage_root
-from .reading import ReadOutcome, ReadPacer, ReadResult, file_hash_read, root_open
+from .reading import ReadOutcome, ReadPacer, ReadResult, file_hash_read
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..hashing import fd_hash
-from ..paths import _DIR_FLAGS, UnsafePath, _opened_a_symlink, _os_reason, file_name_check
+from ..paths import (
+    _DIR_FLAGS,
+    UnsafePath,
+    _opened_a_symlink,
+    _os_reason,
+    file_name_check,
+)
 
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 SYMLINK = "a symbolic link is in the way: not followed"
@@ -73,16 +79,51 @@ class ReadPacer:
             self._sleep(-self._tokens / self.rate)
 
 
-def root_open(*, root: str) -> int:
-    """PATH_DST opened as a directory descriptor, walking from ``/`` with O_NOFOLLOW (the
-    same walk the purge makes); UnsafePath if it is or passes through a link, OSError if it
-    cannot be opened."""
-    from ..paths import _root_open, _Stop
+class Unreachable(Exception):
+    """A stored file that cannot be opened as the recording; ``result`` says how."""
 
+    def __init__(self, result: ReadResult):
+        super().__init__(result.reason or result.outcome.value)
+        self.result = result
+
+
+def stored_file_open(*, root_fd: int, file_name: str) -> int:
+    """``file_name`` under the PATH_DST descriptor ``root_fd``, opened for reading without
+    following a link anywhere on the way (a FIFO planted at the name does not block the
+    open: the descriptor is non-blocking, see ``_hash_open_file``). The caller closes it
+    and checks that it is a regular file. Raises ``Unreachable`` (missing, or why not)."""
     try:
-        return _root_open(os.path.abspath(root))
-    except _Stop as stop:
-        raise UnsafePath(f"PATH_DST {root}: {stop.result.reason}") from None
+        *directories, base = file_name_check(file_name=file_name)
+    except UnsafePath as exc:
+        raise Unreachable(
+            ReadResult(ReadOutcome.UNREADABLE, reason=f"unsafe name: {exc}")
+        ) from None
+    opened: list[int] = []
+    try:
+        fd = root_fd
+        for part in directories:
+            try:
+                fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if _opened_a_symlink(exc, part, dir_fd=fd):
+                    raise Unreachable(ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)) from None
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    raise Unreachable(ReadResult(ReadOutcome.MISSING)) from None
+                raise Unreachable(
+                    ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
+                ) from None
+            opened.append(fd)
+        try:
+            return os.open(base, _FILE_FLAGS, dir_fd=fd)
+        except FileNotFoundError:
+            raise Unreachable(ReadResult(ReadOutcome.MISSING)) from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink at the name itself
+                raise Unreachable(ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)) from None
+            raise Unreachable(ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))) from None
+    finally:
+        for item in opened:
+            os.close(item)
 
 
 def file_hash_read(
@@ -94,35 +135,13 @@ def file_hash_read(
     alone proves it is not the recording, and the budget is kept for files that need it.
     """
     try:
-        *directories, base = file_name_check(file_name=file_name)
-    except UnsafePath as exc:
-        return ReadResult(ReadOutcome.UNREADABLE, reason=f"unsafe name: {exc}")
-    opened: list[int] = []
+        file_fd = stored_file_open(root_fd=root_fd, file_name=file_name)
+    except Unreachable as exc:
+        return exc.result
     try:
-        fd = root_fd
-        for part in directories:
-            try:
-                fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                if _opened_a_symlink(exc, part, dir_fd=fd):
-                    return ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)
-                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                    return ReadResult(ReadOutcome.MISSING)
-                return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
-            opened.append(fd)
-        try:
-            file_fd = os.open(base, _FILE_FLAGS, dir_fd=fd)
-        except FileNotFoundError:
-            return ReadResult(ReadOutcome.MISSING)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink at the name itself
-                return ReadResult(ReadOutcome.UNREADABLE, reason=SYMLINK)
-            return ReadResult(ReadOutcome.UNREADABLE, reason=_os_reason(exc))
-        opened.append(file_fd)
         return _hash_open_file(file_fd, pacer=pacer, size_expected=size_expected)
     finally:
-        for item in opened:
-            os.close(item)
+        os.close(file_fd)
 
 
 def _hash_open_file(fd: int, *, pacer: ReadPacer | None, size_expected) -> ReadResult:

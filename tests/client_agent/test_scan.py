@@ -146,6 +146,38 @@ def test_the_recording_date_is_the_modification_date_where_the_call_centre_is(se
     assert str(recording_date_of(mtime=late_evening_utc)) == "2026-11-28"  # 01:30 in Moscow
 
 
+def test_the_recording_date_is_the_date_in_the_name_where_the_pattern_has_one(tmp_path, settings):
+    settings.TIME_ZONE = "Europe/Moscow"
+    # A call that began before midnight and was finished after it (00:20 on the 28th).
+    finished = datetime(2026, 11, 27, 21, 20, tzinfo=UTC)
+    names = {
+        1: f"2026-11-27_23-55-10_{session_id(1)}.mp4",  # the standard pattern's stamp
+        2: f"{session_id(2)}.mp4",  # none: the modification date
+        3: f"2031-01-01_10-00-00_{session_id(3)}.mp4",  # later than the file: not the call's
+        4: f"2026-02-30_10-00-00_{session_id(4)}.mp4",  # not a date at all
+    }
+    for name in names.values():
+        path = write(tmp_path, name)
+        os.utime(path, (finished.timestamp(), finished.timestamp()))
+
+    dates = {r.session_id: str(r.recording_date) for r in scan(tmp_path).ready}
+
+    assert dates == {
+        session_id(1): "2026-11-27",
+        session_id(2): "2026-11-28",
+        session_id(3): "2026-11-28",
+        session_id(4): "2026-11-28",
+    }
+    # A zone's own spelling of the date.
+    other = tmp_path / "other"
+    other.mkdir()
+    path = write(other, f"27.11.2026_{session_id(5)}.mp4")
+    os.utime(path, (finished.timestamp(), finished.timestamp()))
+    pattern = r"^(?P<date>\d\d\.\d\d\.\d{4})_(?P<session_id>node\S+)\.mp4$"
+    (recording,) = scan(other, pattern=pattern).ready
+    assert str(recording.recording_date) == "2026-11-27"
+
+
 def test_local_copies_go_only_while_they_are_what_was_sent(tmp_path):
     for n in (1, 2, 3):
         write(tmp_path, f"{session_id(n)}.mp4")

@@ -82,6 +82,15 @@ def test_the_application_image_is_multi_stage_with_static_files_collected():
     assert "DJANGO_STATIC_ROOT=/app/staticfiles" in (REPO / ".env.example").read_text()
 
 
+def test_the_runtime_image_has_debians_ffmpeg_for_the_zone_worker():
+    # The media read (storage.media) runs ffprobe and ffmpeg in the worker's container: the
+    # image's last stage, the one that runs, must install them, not only the build stage.
+    text = (REPO / "docker" / "app" / "Dockerfile").read_text()
+    runtime = text[[m.start() for m in re.finditer(r"^FROM ", text, re.M)][-1] :]
+    installs = re.search(r"apt-get install -y --no-install-recommends ([^\\&]+)", runtime)
+    assert installs and "ffmpeg" in installs.group(1).split()
+
+
 def test_shellcheck_has_nothing_to_say():
     result = subprocess.run(
         [tool("shellcheck"), *map(str, SCRIPTS)],

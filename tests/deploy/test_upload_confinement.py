@@ -365,6 +365,45 @@ def test_uploads_land_only_in_one_directory_below_path_dst(host, tree, src):
     assert_unchanged(host, tree, results)
 
 
+def test_the_previews_tree_cannot_be_written_or_replaced(host, tree, src):
+    # PATH_DST/.previews as the zone worker leaves it: a recording's poster, sprite, index.
+    previews = host.dst / ".previews" / "op101" / "a.mp4"
+    previews.mkdir(parents=True, mode=0o750)
+    for part in ("poster.jpg", "sprite.jpg", "thumbs.vtt"):
+        (previews / part).write_bytes(b"the worker's " + part.encode())
+    for path in [*previews.parents[:3], *previews.rglob("*"), previews]:
+        if host.dst in path.parents:
+            os.chown(path, host.uid, host.gid)
+    before = snapshot(host.dst)
+    # What an attacker would put there: a poster of their own, a page, a new tree.
+    (src / ".previews" / "op101" / "a.mp4").mkdir(parents=True)
+    forged = src / ".previews" / "op101" / "a.mp4" / "poster.jpg"
+    forged.write_bytes(b"forged poster")
+    (src / "poster.jpg").write_bytes(b"forged poster")
+    (src / "x.mp4").write_bytes(b"forged")
+    results = []
+    for path in (".previews/", ".previews/op101/", ".previews/op101/a.mp4/", ".p/", ".x/"):
+        for remote in host.remotes(path):
+            results.append(host.rsync(*CLIENT, str(src / "poster.jpg"), remote))
+            results.append(host.rsync(*CLIENT, str(src / "x.mp4"), remote))
+    for remote in host.remotes(""):
+        # The tree's own path, relative: it would land at the top, hidden.
+        results.append(
+            host.rsync(*CLIENT, "-R", ".previews/op101/a.mp4/poster.jpg", remote, cwd=src)
+        )
+        results.append(host.rsync(*CLIENT, "-r", f"{src}/", remote))
+    for remote in host.remotes("op101/"):
+        results.append(
+            host.rsync(*CLIENT, "-R", ".previews/op101/a.mp4/poster.jpg", remote, cwd=src)
+        )
+    for remote in host.remotes("op101/../.previews/"):
+        results.append(host.rsync(*CLIENT, str(src / "poster.jpg"), remote))
+    assert_unchanged(host, before, results)
+    assert (previews / "poster.jpg").read_bytes() == b"the worker's poster.jpg"
+    said = "\n".join(r.stdout + r.stderr for r in results)
+    assert "the destination must not be hidden" in said
+
+
 def test_nothing_lands_outside_path_dst(host, tree, src):
     name = f"escaped-{secrets.token_hex(4)}.mp4"
     (src / name).write_bytes(b"out")

@@ -5,16 +5,17 @@ The audit must hold one view per opened or played recording and none for the par
 played; screenshots of the page at three widths must show no sideways scrolling."""
 
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.utils import timezone
 
 from search.models import AccessEvent
-from storage.models import VideoNote
+from storage.media.read import videos_media_read
+from storage.models import MediaState, VideoNote
 from storage.samples import sample_mp4_make
 from tests.e2e.admin_pages import ARTIFACTS, WIDTHS, page_fits
 from tests.factories import make_video, make_zone, session_id
@@ -29,31 +30,29 @@ CALL = session_id(616_161)
 PASSWORD = "Reviewer-password-1"
 FIRST_SECONDS = 12
 SECOND_SECONDS = 4
-# The sprite the test makes: a tile every 2 s, 160x90, three to a row (12 s: 6 tiles).
-PREVIEW = {"interval": 2, "tile_width": 160, "tile_height": 90, "columns": 3, "count": 6}
-PREVIEW_BASE = "/test-previews"
+FIRST_NAME = f"op101/2026-11-27_14-02-40_{CALL}.mp4"
+SECOND_NAME = f"op102/2026-11-27_14-09-00_{CALL}.mp4"
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, timeout=60)
+def world_readable(root) -> None:
+    """nginx's workers run unprivileged: the test tree (previews included) must be readable."""
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 @pytest.fixture
-def call(tmp_path, monkeypatch):
+def call(tmp_path):
     """Two parts of one call on a real nginx (the second shorter, recorded later, registered
-    first), an unrelated recording, and previews of the first part made by ffmpeg."""
+    first) and an unrelated recording; the zone worker's media read (real ffprobe and
+    ffmpeg) gives them their start times, durations and previews, as on a storage server."""
     first_sample = sample_mp4_make(path=tmp_path / "first.mp4", seconds=FIRST_SECONDS)
     second_sample = sample_mp4_make(
         path=tmp_path / "second.mp4", seconds=SECOND_SECONDS, tone_hz=660
     )
     media = media_tree_make(sample=first_sample)
-    shutil.copyfile(second_sample, media.path_dst / "sub/inner.mp4")
-    ffmpeg("-ss", "1", "-i", str(first_sample), "-frames:v", "1", str(tmp_path / "poster.jpg"))
-    ffmpeg(
-        "-i", str(first_sample),
-        "-vf", "fps=1/2,scale=160:90,tile=3x2", "-frames:v", "1",
-        str(tmp_path / "sprite.jpg"),
-    )  # fmt: skip
+    for sample, name in ((first_sample, FIRST_NAME), (second_sample, SECOND_NAME)):
+        (media.path_dst / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sample, media.path_dst / name)
     port = free_port()
     zone = make_zone(
         name="kursk", path_dst=str(media.path_dst), public_address="127.0.0.1", public_port=port
@@ -61,38 +60,30 @@ def call(tmp_path, monkeypatch):
     second = make_video(
         zone=zone,
         session_id=CALL,
-        file_name="sub/inner.mp4",
+        file_name=SECOND_NAME,
         recording_date=date(2026, 11, 27),
-        started_at=datetime(2026, 11, 27, 11, 9, 0, tzinfo=UTC),
-        duration=SECOND_SECONDS,
-        operator="op102",
+        workstation="op102",
     )
     first = make_video(
         zone=zone,
         session_id=CALL,
-        file_name="plain.mp4",
+        file_name=FIRST_NAME,
         recording_date=date(2026, 11, 27),
-        started_at=datetime(2026, 11, 27, 11, 2, 40, tzinfo=UTC),
-        duration=FIRST_SECONDS,
-        operator="op101",
-        width=640,
-        height=360,
-        codec="h264",
-        preview=PREVIEW,
+        workstation="op101",
     )
     other = make_video(zone=zone, session_id=session_id(1), file_name="LOUD.MP4")
-
-    # The zone worker's previews and their signer are another branch's work; until they are
-    # merged the seam (storage.links.video_preview_links) names these, made above by ffmpeg.
-    def previews(*, video, now=None):
-        if video.pk != first.pk:
-            return {}
-        return {"poster": f"{PREVIEW_BASE}/poster.jpg", "sprite": f"{PREVIEW_BASE}/sprite.jpg"}
-
-    monkeypatch.setattr("search.review.video_preview_links", previews)
+    other.media_state = MediaState.DONE  # the media read leaves it alone
+    other.save()
+    summary = videos_media_read(zone=zone, now=timezone.now())
+    assert (summary.read, summary.previews, summary.failed) == (2, 2, 0), summary.line()
+    world_readable(media.path_dst)
+    for video in (first, second):
+        video.refresh_from_db()
+    assert first.started_at == datetime(2026, 11, 27, 11, 2, 40, tzinfo=UTC)  # 14:02:40 MSK
+    assert round(first.duration) == FIRST_SECONDS and first.preview
     User.objects.create_user("reviewer", password=PASSWORD, first_name="Анна")
     with nginx_for_zone(zone=zone, workdir=tmp_path / "nginx", port=port) as nginx:
-        yield {"first": first, "second": second, "other": other, "nginx": nginx, "dir": tmp_path}
+        yield {"first": first, "second": second, "other": other, "nginx": nginx, "port": port}
     shutil.rmtree(media.base)
 
 
@@ -103,14 +94,6 @@ def sign_in(page, base: str, next_path: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     page.wait_for_selector("#reviewer")
-
-
-def serve_previews(page, directory) -> None:
-    def jpeg(body: bytes):
-        return lambda route: route.fulfill(body=body, content_type="image/jpeg")
-
-    for name in ("poster.jpg", "sprite.jpg"):
-        page.route(f"**{PREVIEW_BASE}/{name}", jpeg((directory / name).read_bytes()))
 
 
 def time_of(page) -> float:
@@ -152,7 +135,6 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
         page = browser.new_page()
         script_errors = []
         page.on("pageerror", lambda error: script_errors.append(str(error)))
-        serve_previews(page, call["dir"])
         sign_in(page, base, f"/videos/{first.pk}/")
 
         # What the call was, its parts, this one current; the poster before playing.
@@ -160,7 +142,8 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
         assert page.inner_text(".reviewer-label") == "Часть 1 из 2 · op101 · 27.11.2026 14:02:40"
         current = page.locator(".reviewer-parts button[aria-current=true]")
         assert current.inner_text() == "Часть 1 из 2 · op101 · 27.11.2026 14:02:40"
-        assert page.get_attribute("#reviewer-video", "poster") == f"{PREVIEW_BASE}/poster.jpg"
+        poster = page.get_attribute("#reviewer-video", "poster")
+        assert poster.startswith(f"http://127.0.0.1:{call['port']}/.previews/op101/")
         assert views_of(first) == 1 and views_of(second) == 0  # opening the page is a view
 
         # Thumbnails while scrubbing: the sprite's tile for the moment under the pointer.
@@ -168,9 +151,16 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
         bar = page.locator(".reviewer-bar").bounding_box()
         page.mouse.move(bar["x"] + bar["width"] * 0.5 + 1, bar["y"] + bar["height"] / 2)
         thumb = page.locator(".reviewer-thumb-image")
-        assert thumb.get_attribute("data-tile") == "3"  # 6 s of 12, a tile every 2 s
+        geometry = first.preview
+        tile = int(6 // geometry["interval"])  # the tile of 6 s, the middle of 12
+        assert thumb.get_attribute("data-tile") == str(tile)
         position = thumb.evaluate("e => getComputedStyle(e).backgroundPosition")
-        assert position == "0px -90px"  # the first tile of the second row
+        x = -(tile % geometry["columns"]) * geometry["tile_width"]
+        y = -(tile // geometry["columns"]) * geometry["tile_height"]
+        assert position == f"{x}px {y}px"
+        assert thumb.evaluate("e => getComputedStyle(e).backgroundImage").startswith(
+            f'url("http://127.0.0.1:{call["port"]}/.previews/op101/'
+        )
         assert page.inner_text(".reviewer-thumb-time") == "0:06"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-thumbnail-1366.png"))
@@ -253,7 +243,7 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
         )
         page.wait_for_function(
             "() => { const v = document.getElementById('reviewer-video');"
-            " return v.currentSrc.includes('inner.mp4') && v.currentTime > 0.3; }",
+            " return v.currentSrc.includes('14-09-00') && v.currentTime > 0.3; }",
             timeout=20_000,
         )
         assert page.evaluate("() => document.getElementById('reviewer-video').playbackRate") == 1.5
@@ -292,7 +282,9 @@ def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, 
     assert views_of(second) == 1  # played once
     assert views_of(other) == 0  # never opened nor played
     served = {e["uri"] for e in call["nginx"].log_entries() if e["status"] in (200, 206)}
-    assert served >= {"/plain.mp4", "/sub/inner.mp4"}
+    assert served >= {f"/{FIRST_NAME}", f"/{SECOND_NAME}"}
+    # The poster and the sprite came from the zone's nginx, through their signed links.
+    assert {f"/.previews/{FIRST_NAME}/poster.jpg", f"/.previews/{FIRST_NAME}/sprite.jpg"} <= served
 
 
 def test_qa_places_and_lifts_a_hold_with_reason_and_confirmation(call, live_server, settings):

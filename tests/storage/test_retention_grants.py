@@ -4,16 +4,19 @@ and the worker need, and nothing more. Here they run as exactly that user."""
 from __future__ import annotations
 
 import secrets
+import shutil
 from datetime import timedelta
 
 import MySQLdb
 import pytest
 
 from storage.grants import retention_grants
-from storage.models import PurgeRun, Video
+from storage.models import PurgeRun, Video, VideoNote
 from storage.retention import retention_today
+from storage.samples import sample_mp4_make
 from tests.helpers import REPO, manage, wait_until
 from tests.services.celery import beat_send, worker
+from zones.services import zone_update
 
 DENIED = (MySQLdb.OperationalError, MySQLdb.ProgrammingError)
 OLD = retention_today() - timedelta(days=100)
@@ -84,6 +87,34 @@ def test_purge_and_reconcile_run_as_the_retention_user(rm_account, store):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_media_read_and_the_purge_of_previews_and_notes_run_as_the_retention_user(
+    rm_account, store, tmp_path
+):
+    sample = sample_mp4_make(path=tmp_path / "s.mp4", seconds=3, rate=5)
+    name = "op101/2026-11-27_10-15-02_node_0_domain_0_nauss_0_1629126106_172352.mp4"
+    (store.root / "op101").mkdir()
+    shutil.copyfile(sample, store.root / name)
+    video = store.recording(name, recorded=OLD, size=sample.stat().st_size, file=False)
+    zone_update(zone=store.zone, file_name_pattern="")  # the pattern is read, as a column
+
+    read = as_rm(rm_account, "media_read", "--zone", store.zone.name)
+
+    assert read.returncode == 0, read.stderr
+    assert "read 1 (with previews 1)" in read.stdout
+    video.refresh_from_db()
+    assert (video.media_state, video.codec, video.preview["count"]) == ("done", "h264", 2)
+    assert (store.root / ".previews" / name / "sprite.jpg").is_file()
+    VideoNote.objects.create(video=video, at_seconds=1.0, text="here", author_name="qa")
+
+    purged = as_rm(rm_account, "purge_expired", "--zone", store.zone.name)
+
+    assert purged.returncode == 0, purged.stderr
+    assert "deleted 1," in purged.stdout
+    assert not VideoNote.objects.exists()
+    assert not (store.root / ".previews" / name).exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_runs_as_the_retention_user(rm_account, store, broker, tmp_path):
     store.recording("old.mp4", recorded=OLD)
     beat_send(store.zone)
@@ -110,6 +141,13 @@ def test_the_worker_runs_as_the_retention_user(rm_account, store, broker, tmp_pa
         "UPDATE `VIDEO` SET `RECORDING_DATE` = '2000-01-01'",
         "DELETE FROM `VIDEO`",
         "DELETE FROM `storage_purgerun`",
+        "UPDATE `CONFIG` SET `FILE_NAME_PATTERN` = ''",
+        "SELECT `OPERATOR`, `STARTED_AT` FROM `VIDEO`",  # written by the media read, not read
+        "UPDATE `VIDEO` SET `FILE_NAME` = 'x'",
+        "SELECT `text` FROM `storage_videonote`",  # the notes are QA's: only deleted with it
+        "INSERT INTO `storage_videonote` (`video_id`, `at_seconds`, `text`, `author_name`) "
+        "VALUES (1, 0, 'x', 'x')",
+        "UPDATE `storage_videonote` SET `text` = ''",
         "SELECT * FROM `django_celery_beat_periodictask`",
         "SELECT * FROM `auth_user`",
     ],

@@ -1,7 +1,10 @@
 """The file name pattern: the standard one, and the check every way of saving a zone applies."""
 
+from datetime import UTC, date, datetime, time
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from tests.factories import make_zone
 from zones.file_names import FileNameIds, file_name_ids, file_name_pattern_check
@@ -81,3 +84,75 @@ def test_services_refuse_an_unusable_pattern_on_the_field():
     assert "file_name_pattern" in info.value.message_dict
     zone.refresh_from_db()
     assert zone.file_name_pattern == ""
+
+
+# --- when and who: the groups date, time and operator ----------------------------------------
+
+
+def test_the_standard_pattern_reads_the_recorders_stamp_as_the_start(settings):
+    settings.TIME_ZONE = "Europe/Moscow"
+    found = file_name_ids(name=f"2026-11-27_10-15-02_{SESSION}.mp4")
+    assert (found.date, found.time) == (date(2026, 11, 27), time(10, 15, 2))
+    assert found.started_at == datetime(2026, 11, 27, 7, 15, 2, tzinfo=UTC)  # 10:15 in Moscow
+    assert found.operator is None
+    # Anywhere in the name, as the ids are; without one, the ids alone.
+    later = file_name_ids(name=f"{PROJECT}_{SESSION}_2026-11-26_14-09-13.mp4")
+    assert (later.project_id, later.date, later.time) == (
+        PROJECT,
+        date(2026, 11, 26),
+        time(14, 9, 13),
+    )
+    bare = file_name_ids(name=f"{SESSION}.mp4")
+    assert (bare.date, bare.time, bare.started_at) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2026-11-27 10-15-02", (date(2026, 11, 27), time(10, 15, 2))),
+        ("20261127 101502", (date(2026, 11, 27), time(10, 15, 2))),
+        ("27.11.2026 10:15:02", (date(2026, 11, 27), time(10, 15, 2))),
+        ("27.11.2026 10.15.02", (date(2026, 11, 27), time(10, 15, 2))),
+        # Not real dates or times: absent, the name still the call's.
+        ("2026-02-30 10-15-02", (None, time(10, 15, 2))),
+        ("2026-11-27 25-00-00", (date(2026, 11, 27), None)),
+        ("2026-11-27 10-15:02", (date(2026, 11, 27), None)),  # mixed separators
+        ("27-11-2026 10-15-02", (None, time(10, 15, 2))),  # not a spelling recorders use
+    ],
+)
+def test_a_zone_pattern_reads_the_date_and_time_in_each_spelling(stamp, expected):
+    pattern = r"^(?P<date>\S+) (?P<time>\S+) (?P<session_id>node\S+)\.mp4$"
+    found = file_name_ids(name=f"{stamp} {SESSION}.mp4", pattern=pattern)
+    assert found == FileNameIds(SESSION, None)
+    assert (found.date, found.time) == expected
+    assert (found.started_at is not None) == (None not in expected)
+
+
+def test_a_zone_pattern_reads_the_operators_login():
+    pattern = r"^(?P<operator>[a-z0-9.]+)_(?P<session_id>node\S+?)\.mp4$"
+    assert file_name_ids(name=f"i.petrova_{SESSION}.mp4", pattern=pattern).operator == "i.petrova"
+    # An empty group, or one no login could be, is no operator.
+    loose = r"^(?P<operator>[^_]*)_(?P<session_id>node\S+?)\.mp4$"
+    assert file_name_ids(name=f"_{SESSION}.mp4", pattern=loose).operator is None
+    assert file_name_ids(name=f"{'x' * 151}_{SESSION}.mp4", pattern=loose).operator is None
+
+
+def test_the_new_groups_are_known_and_a_misspelt_one_is_named():
+    file_name_pattern_check(
+        r"(?P<date>\d{8})_(?P<time>\d{6})_(?P<operator>\w+)_(?P<session_id>\d+)"
+    )
+    with pytest.raises(ValidationError) as info:
+        file_name_pattern_check(r"(?P<session_id>\d+)_(?P<operater>\w+)")
+    assert info.value.code == "unknown_groups"
+    assert info.value.params == {"names": "operater"}
+    with translation.override("en"):
+        assert "date, time and operator" in info.value.messages[0]
+
+
+def test_the_known_groups_are_named_in_russian_too():
+    with pytest.raises(ValidationError) as info:
+        file_name_pattern_check(r"(?P<session_id>\d+)_(?P<operater>\w+)")
+    with translation.override("ru"):
+        message = info.value.messages[0]
+    assert message.startswith("Неизвестные имена групп: operater.")
+    assert "date, time и operator" in message

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from storage.demo import demo_load
+from storage.media.read import MediaReadError
 from storage.samples import SampleError
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError("set OPVIDEO_DEMO_PASSWORD (8+ characters) for the demo login")
         try:
             summary = demo_load(root=root, password=password)
-        except SampleError as exc:
+        except (SampleError, MediaReadError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             "\n".join(
@@ -33,7 +34,8 @@ class Command(BaseCommand):
                     f"  Login:      {summary.username}",
                     f"  Password:   {password}",
                     f"  Session id: {summary.session_ids[0]}",
-                    f"  (zone '{summary.zone.name}', {summary.files_made} new sample recordings)",
+                    f"  (zone '{summary.zone.name}', {summary.files_made} new sample recordings, "
+                    f"{summary.media.read} newly read: start, duration, previews)",
                     "",
                 ]
             )

@@ -12,20 +12,11 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.utils import timezone
 
 from storage.integrity import IntegrityCheckError, videos_verify_integrity
+from storage.management.limit_option import limit_from_option, limit_option_add
 from storage.retention import purge_zones
 from zones.management.zone_option import zone_from_option, zone_option_add
 
 EXIT_FINDINGS = 2
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise CommandError(f"--limit must be a positive whole number, not {value!r}")
-    return number
 
 
 class Command(BaseCommand):
@@ -38,12 +29,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         zone_option_add(parser)
-        parser.add_argument("--limit", metavar="N", help="Check at most N recordings.")
+        limit_option_add(parser, what="Check")
 
     @no_translations
     def handle(self, *args, zone, limit, **options):
         found = zone_from_option(zone, queryset=purge_zones())
-        count = _positive(limit) if limit is not None else None
+        count = limit_from_option(limit)
         try:
             summary = videos_verify_integrity(zone=found, now=timezone.now(), limit=count)
         except IntegrityCheckError as exc:
