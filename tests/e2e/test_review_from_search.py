@@ -1,0 +1,101 @@
+"""End to end, as a QA reviewer works: paste a call's session id (in another case) into the
+search, see its parts in a table, play the first, let it run on into the second, write a
+note at a moment there, and come back to that moment by its link. Listing hands out no link
+and no view; each part played is one view. The recordings' start times, lengths and
+previews come from the zone worker's real media read (tests/e2e/review_call.py)."""
+
+import pytest
+
+from search.models import AccessEvent
+from storage.models import VideoNote
+from tests.e2e.admin_pages import WIDTHS, page_fits
+from tests.e2e.review_call import CALL, PASSWORD, outside_the_browser, wait_time
+from tests.services.browser import chromium
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def views() -> dict[int, int]:
+    def read():
+        rows = AccessEvent.objects.filter(action="view").values_list("video_id", flat=True)
+        counts: dict[int, int] = {}
+        for video_id in rows:
+            counts[video_id] = counts.get(video_id, 0) + 1
+        return counts
+
+    return outside_the_browser(read)
+
+
+def test_a_reviewer_finds_a_call_plays_it_through_and_notes_a_moment(call, live_server):
+    first, second, other = call["first"], call["second"], call["other"]
+    base = live_server.url
+    with chromium(locale="ru-RU", viewport={"width": 1366, "height": 1000}) as browser:
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{base}/")
+        page.fill("input[name=username]", "reviewer")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main form button[type=submit]")
+
+        # Pasted upper-case, as some CRM cards show it: found all the same.
+        page.fill("input[name=session]", f"  {CALL.upper()} ")
+        page.press("input[name=session]", "Enter")
+        page.wait_for_selector("table.results-table")
+        rows = page.locator("table.results-table tbody tr")
+        assert rows.count() == 2
+        first_row = rows.nth(0).inner_text()
+        assert "27.11.2026 14:02:40" in first_row and "op101" in first_row and "0:12" in first_row
+        assert "14:09:00" in rows.nth(1).inner_text()  # the later part second
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page_fits(page, name="review-search", width=width)
+        page.set_viewport_size({"width": 1366, "height": 1000})
+        # The first part's poster is shown before anything plays; listing is no view.
+        poster = page.get_attribute("#reviewer-video", "poster")
+        assert poster and "/.previews/" in poster
+        assert views() == {}
+
+        page.click('button.play[data-part-index="0"]')
+        wait_time(page, "t > 0.3")
+        assert views() == {first.pk: 1}
+        # Near its end it runs on into the second part, which is asked for only now.
+        page.evaluate("() => { const v = document.getElementById('reviewer-video');"
+                      " v.currentTime = v.duration - 0.4; }")  # fmt: skip
+        page.wait_for_function(
+            "() => document.getElementById('reviewer-video').currentSrc.includes('14-09-00')",
+            timeout=20_000,
+        )
+        wait_time(page, "t > 1.5")  # a whole second in: the moment link names it
+        page.wait_for_selector('tr[data-part-index="1"][aria-current=true]')
+        page.keyboard.press("k")  # pause, from the keyboard
+        page.wait_for_function("() => document.getElementById('reviewer-video').paused")
+
+        # A note at this moment of the second part.
+        page.click(".note-form textarea")
+        moment = page.input_value(".note-form [name=at]")
+        page.fill(".note-form textarea", "Клиента переключили, вопрос повторён")
+        page.click(".note-form button[type=submit]")
+        page.wait_for_selector(".notes-list .note")
+        note = outside_the_browser(VideoNote.objects.get)
+        assert note.video_id == second.pk and note.author_name == "reviewer"
+        assert page.inner_text(".notes-list .note-time") == moment
+
+        # Its link to the moment brings a colleague there.
+        link = page.input_value("#reviewer-link")
+        assert link.startswith(f"{base}/videos/{second.pk}/?t=")
+        seconds = float(link.rsplit("=", 1)[1])
+        page.goto(link)
+        wait_time(page, f"Math.abs(t - {seconds}) < 0.2")
+        assert page.locator(".notes-list .note").count() == 1
+        assert errors == []
+
+    # One view per part played, one for opening the second's page; none for the other call.
+    assert views() == {first.pk: 1, second.pk: 2}
+    assert other.pk not in views()
+    searches = outside_the_browser(
+        lambda: list(
+            AccessEvent.objects.filter(action="search").values_list("result_count", flat=True)
+        )
+    )
+    assert searches == [2]
