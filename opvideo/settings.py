@@ -41,6 +41,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form gets the site's own Russian 403 page, not Django's English one.
+CSRF_FAILURE_VIEW = "search.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -49,3 +49,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "search/error_500.html", {"LANGUAGE_CODE": translation.get_language() or "ru"}
     )
     return HttpResponseServerError(html)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent from a page open too long (the token changed when the
+    user signed in again elsewhere) or from another site. Django's own page is English and
+    for developers; ``reason`` is too, so it is logged by Django, not shown."""
+    return error_page(
+        request,
+        status=403,
+        reason=_(
+            "The form was sent from a page that is out of date. Reload the page and try again."
+        ),
+    )

@@ -17,6 +17,7 @@ from storage.models import Video
 from storage.retention import video_kept_until
 
 from .integrity import FAILED, IntegrityState
+from .moments import moment_format
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,7 @@ class ResultRow:
 
     @property
     def start_text(self) -> str:
-        day = formats.date_format(self.video.recording_date, "SHORT_DATE_FORMAT")
-        started = self.started
-        return f"{day} {started:%H:%M:%S}" if started else day
+        return video_start_text(video=self.video)
 
     @property
     def duration_text(self) -> str:
@@ -82,13 +81,19 @@ class ResultRow:
 
 
 def duration_text(seconds: float | None) -> str:
-    """``m:ss`` or ``h:mm:ss``; a dash when not known (the zone worker has not read it)."""
-    if seconds is None:
-        return "—"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """``m:ss`` or ``h:mm:ss`` as the player's clock shows it; a dash when not known (the
+    zone worker has not read it)."""
+    return "—" if seconds is None else moment_format(seconds)
+
+
+def video_start_text(*, video: Video) -> str:
+    """When the recording began, ``26.11.2026 14:02:40`` in TIME_ZONE; only its day when the
+    start time is not known yet. The day is the start's own: for a call that crossed
+    midnight the recording date may be the next one."""
+    if video.started_at is None:
+        return formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
+    local = timezone.localtime(video.started_at)
+    return f"{formats.date_format(local.date(), 'SHORT_DATE_FORMAT')} {local:%H:%M:%S}"
 
 
 def part_order(video: Video) -> tuple:

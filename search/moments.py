@@ -9,6 +9,9 @@ import re
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)\Z")
 _SECONDS = re.compile(r"^\d+(?:[.,]\d+)?\Z")
+# No recording is a day long: a larger moment is a mistyped or forged link (400 nines would
+# be an infinite float, and break every sum made with it).
+MOMENT_MAX = 24 * 3600
 
 
 def moment_format(seconds: float) -> str:
@@ -22,8 +25,15 @@ def moment_format(seconds: float) -> str:
 
 def moment_parse(text: str) -> float | None:
     """Seconds from ``1:23``, ``1:02:03``, ``83`` or ``83.5`` (a decimal comma too); None
-    when the text is none of these. A negative number is none of these either."""
-    text = text.strip()
+    when the text is none of these, or names a moment past ``MOMENT_MAX``. A negative number
+    is none of these either."""
+    value = _moment_read(text.strip())
+    if value is None or not math.isfinite(value) or value > MOMENT_MAX:
+        return None
+    return value
+
+
+def _moment_read(text: str) -> float | None:
     if _SECONDS.match(text):
         return float(text.replace(",", "."))
     match = _CLOCK.match(text)

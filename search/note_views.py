@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from storage.models import Video, VideoNote
 
 from .auth import request_actor
+from .errors import error_page
 from .forms import NoteForm
 from .moments import moment_format
 from .review import note_json, video_notes_json
@@ -38,9 +39,7 @@ def _refusal(request: HttpRequest, *, status: int, message: str) -> HttpResponse
         return _json({"error": message}, status=status)
     if status == 401:
         return redirect_to_login(request.get_full_path())
-    if status == 403:
-        return render(request, "search/forbidden.html", status=403)
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    return error_page(request, status=status, reason=message)
 
 
 def _signed_out(request: HttpRequest) -> HttpResponse:

@@ -20,10 +20,11 @@ from storage.links import video_playable, video_preview_links
 from storage.models import Video, VideoNote
 from storage.retention import video_kept_until
 
-from .listing import ResultRow, part_order
+from .listing import ResultRow, part_order, video_start_text
 from .models import AccessEvent
 from .moments import moment_format
 from .selectors import videos_zones_attach
+from .session_ids import session_id_q
 
 HOLD_PERMISSION = "manage_legal_hold"
 
@@ -66,7 +67,10 @@ def video_preview_json(*, video: Video) -> dict:
 def video_call_parts(*, video: Video, limit: int = 50) -> list[Video]:
     """The recordings of ``video``'s call (its session id: a transferred call has a part per
     operator) in the order they were recorded, ``video`` among them, zones attached."""
-    videos = list(Video.objects.filter(session_id=video.session_id).order_by("id")[:limit])
+    # The same rule as the table's numbering: one call whatever case each part's id was
+    # written in (a case-sensitive column, as SQLite's under make run, would split it).
+    same_call = session_id_q(value=video.session_id)
+    videos = list(Video.objects.filter(same_call).order_by("id")[:limit])
     if video.pk not in {v.pk for v in videos}:
         videos.append(video)
     return sorted(videos_zones_attach(videos=videos), key=part_order)
@@ -76,10 +80,7 @@ def part_label(*, video: Video, number: int, total: int) -> str:
     """``Part 1 of 2 · op101 · 26.11.2026 14:02:40``: which part (for a call of several),
     who, when it began (its day only when the start time is not known yet). The day too:
     the search page's player holds the parts of calls of many days."""
-    began = formats.date_format(video.recording_date, "SHORT_DATE_FORMAT")
-    if video.started_at:
-        local = timezone.localtime(video.started_at)
-        began = f"{formats.date_format(local.date(), 'SHORT_DATE_FORMAT')} {local:%H:%M:%S}"
+    began = video_start_text(video=video)
     pieces = [_("Part %(number)d of %(total)d") % {"number": number, "total": total}]
     pieces = (pieces if total > 1 else []) + [video.who, began]
     if video.delete_date:
@@ -278,6 +279,12 @@ def video_page(*, video: Video, url: str | None, user, may_hold: bool) -> VideoP
 
 def search_parts(*, rows: Iterable[ResultRow]) -> list[dict]:
     """The parts the search page's one player plays, in the table's order, numbered in
-    their calls. No signed link: the player asks the play endpoint for one when a part is
-    played, which is what the audit records as a view."""
-    return [reviewer_part(video=row.video, number=row.part, total=row.parts) for row in rows]
+    their calls. No signed link to a recording: the player asks the play endpoint for one
+    when a part is played, which is what the audit records as a view. Of the previews only
+    the poster (one frame) is signed here; the thumbnail strip, which shows the whole call,
+    comes with the play answer."""
+    parts = []
+    for row in rows:
+        part = reviewer_part(video=row.video, number=row.part, total=row.parts)
+        parts.append({**part, "sprite": None, "preview": None})
+    return parts

@@ -107,13 +107,18 @@ def _audit_fields() -> list:
     ]
 
 
-def access_video_record(*, actor: Actor, action: str, video: Video, detail: str = "") -> None:
+def access_video_record(
+    *, actor: Actor, action: str, video: Video, detail: str = "", query: dict | None = None
+) -> None:
+    """``detail`` is a line (cut to its column's 255 characters); what must be kept whole
+    (a note's text, up to 2,000) goes in ``query``."""
     _event(
         actor=actor,
         action=action,
         video_id=video.pk,
         session_id=video.session_id,
         detail=detail[:255],
+        query=query or {},
     ).save()
 
 
@@ -196,8 +201,14 @@ NOTE_END_SLACK = 1.0
 
 
 def _note_detail(note: VideoNote) -> str:
-    """The audit's line about a note: where it is, which it is, and its start."""
+    """The audit's line about a note: where it is, which it is, and its start (the whole
+    text is in the row's query, ``_note_query``)."""
     return f"{moment_format(note.at_seconds)} ({note.at_seconds:.1f} s) #{note.pk}: {note.text}"
+
+
+def _note_query(note: VideoNote) -> dict:
+    """The note whole, as the audit keeps it: a deleted note's text must stay readable."""
+    return {"note": note.pk, "at": note.at_seconds, "text": note.text}
 
 
 @transaction.atomic
@@ -242,7 +253,11 @@ def video_note_add(*, actor: Actor, video: Video, at_seconds: float, text: str) 
         author_name=actor.user.get_username(),
     )
     access_video_record(
-        actor=actor, action=AccessEvent.Action.NOTE_ADD, video=video, detail=_note_detail(note)
+        actor=actor,
+        action=AccessEvent.Action.NOTE_ADD,
+        video=video,
+        detail=_note_detail(note),
+        query=_note_query(note),
     )
     return note
 
@@ -258,5 +273,6 @@ def video_note_delete(*, actor: Actor, note: VideoNote) -> None:
         action=AccessEvent.Action.NOTE_DELETE,
         video=note.video,
         detail=_note_detail(note),
+        query=_note_query(note),
     )
     note.delete()

@@ -180,7 +180,7 @@ def video_hold(request: HttpRequest, pk: int) -> HttpResponse:
     explicit confirmation (HoldForm), placing a reason."""
     video = get_object_or_404(Video, pk=pk)
     if not user_may_hold(request.user):
-        return render(request, "search/forbidden.html", status=403)
+        return error_page(request, status=403)
     form = HoldForm(request.POST)
     if not form.is_valid():
         if "hold" in form.errors:

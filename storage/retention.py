@@ -382,6 +382,11 @@ def _purge_locked(
     before = (summary.deleted, summary.missing, summary.refused, summary.failed, summary.differs)
     bytes_before = summary.bytes_freed
     summary.skipped += len(ids) - len(locked)
+    # The notes' DELETE is tried (on no row: ids start at 1) before any file is touched: a
+    # worker whose database grants predate the notes fails here, with every file and row as
+    # they were, not after deleting files it then could not record.
+    if locked:
+        VideoNote.objects.filter(video_id=0).delete()
     done = []
     for video_id, file_name, *columns in locked:
         result = remover.remove(

@@ -93,3 +93,12 @@ def test_the_embedded_media_view_stays_plain_text_like_nginx(client, settings):
         assert response.status_code == 404
         assert response["Content-Type"] == "text/plain"
         assert response.content == b"Not Found"
+
+
+def test_a_form_from_an_out_of_date_page_is_the_sites_403_in_russian(operator):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(operator)
+    video = make_video(zone=make_zone(name="kursk"))
+    html = page(browser.post(f"/videos/{video.pk}/play/"))
+    assert "устарела" in html and "Обновите страницу" in html
+    assert 'href="/"' in html  # the way back to the search

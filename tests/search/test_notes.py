@@ -53,7 +53,7 @@ def test_moments_read_as_people_write_them(text, seconds):
     assert moment_parse(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "-3", "1:75", "abc", "1:2:3:4", "nan"])
+@pytest.mark.parametrize("text", ["", "-3", "1:75", "abc", "1:2:3:4", "nan", "9" * 400, "86401"])
 def test_what_is_not_a_moment_reads_as_none(text):
     assert moment_parse(text) is None
 
@@ -117,6 +117,22 @@ def test_a_moment_just_past_the_end_is_the_end_and_2000_characters_are_fine(vide
     note = video_note_add(actor=Actor(user=qa), video=video, at_seconds=125.6, text="я" * 2000)
     assert note.at_seconds == 125.0
     assert len(note.text) == 2000
+
+
+def test_the_audit_keeps_a_deleted_notes_whole_text(video, qa):
+    text = "Клиент назвал номер договора. " * 60  # 1,800 characters: past the detail column
+    note = video_note_add(actor=Actor(user=qa), video=video, at_seconds=10, text=text)
+    pk = note.pk
+    video_note_delete(actor=Actor(user=qa), note=note)
+    removed = AccessEvent.objects.get(action=AccessEvent.Action.NOTE_DELETE)
+    assert removed.query == {"note": pk, "at": 10.0, "text": text.strip()}
+    assert len(removed.detail) <= 255
+
+
+def test_a_moment_link_past_any_recording_opens_the_page_at_its_start(client, video, qa):
+    client.force_login(qa)
+    response = client.get(f"/videos/{video.pk}/", {"t": "9" * 400})
+    assert response.status_code == 200
 
 
 def test_a_recording_of_unknown_length_takes_any_moment(qa):

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import MySQLdb
 import pytest
+from django.db import connection
 
 from storage.grants import retention_grants
 from storage.models import PurgeRun, Video, VideoNote
@@ -112,6 +113,28 @@ def test_the_media_read_and_the_purge_of_previews_and_notes_run_as_the_retention
     assert "deleted 1," in purged.stdout
     assert not VideoNote.objects.exists()
     assert not (store.root / ".previews" / name).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_without_the_notes_grant_deletes_nothing(rm_account, store):
+    """An upgrade that forgot the new GRANTs: the purge must fail before touching a file,
+    not after deleting files whose rows it then cannot mark."""
+    expired = store.recording("old.mp4", recorded=OLD)
+    user = rm_account["connect"]["user"]
+    notes = f"`{rm_account['connect']['db']}`.`{VideoNote._meta.db_table}`"
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE DELETE ON {notes} FROM '{user}'@'%'")
+    try:
+        purged = as_rm(rm_account, "purge_expired", "--zone", store.zone.name)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"GRANT DELETE ON {notes} TO '{user}'@'%'")
+
+    assert purged.returncode != 0
+    assert store.files() == {"old.mp4"}  # the file is still there
+    expired.refresh_from_db()
+    assert expired.delete_date is None
+    assert PurgeRun.objects.get().status == PurgeRun.Status.FAILED
 
 
 @pytest.mark.django_db(transaction=True)
