@@ -22,7 +22,16 @@ import os
 import re
 from dataclasses import dataclass
 
-from .probe import INPUT_OPTIONS, Probe, ProbeError, fd_input, media_tool, tool_reason, tool_run
+from .probe import (
+    INPUT_OPTIONS,
+    Probe,
+    ProbeError,
+    fd_input,
+    keyframe_gap_max,
+    media_tool,
+    tool_reason,
+    tool_run,
+)
 from .tree import POSTER, SPRITE, THUMBS, preview_file_put
 
 TILE_WIDTH = 160
@@ -130,9 +139,14 @@ def previews_make(*, fd: int, probe: Probe, dir_fd: int) -> dict:
         f"fps=1/{plan.interval},showinfo,scale={plan.tile_width}:{plan.tile_height},"
         f"tile={plan.columns}x{plan.rows}"
     )
+    # Keyframes only where they are at least as dense as the tiles: each tile is then at
+    # most one tile's time early, and a long recording is read in a second or two rather
+    # than decoded whole. A recorder that writes few keyframes gets every frame decoded.
+    gap = keyframe_gap_max(fd=fd, duration=probe.duration)
+    keyframes_only = ["-skip_frame", "nokey"] if gap is not None and gap <= plan.interval else []
     sprite = [
         ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-v", "info", *INPUT_OPTIONS,
-        "-i", fd_input(fd), "-map", "0:v:0", "-vf", filters, "-frames:v", "1",
+        *keyframes_only, "-i", fd_input(fd), "-map", "0:v:0", "-vf", filters, "-frames:v", "1",
         "-q:v", "5", "-c:v", "mjpeg", "-f", "image2pipe", "pipe:1",
     ]  # fmt: skip
     timeout = SPRITE_TIMEOUT_MARGIN + probe.duration

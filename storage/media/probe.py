@@ -14,6 +14,7 @@ playlists, concat lists and network protocols are refused.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -141,3 +142,33 @@ def _number(value) -> float | None:
 
 def _size(value) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
+
+
+def keyframe_gap_max(*, fd: int, duration: float, timeout: float = PROBE_TIMEOUT) -> float | None:
+    """The longest stretch of the first video stream without a keyframe (from its start to
+    its end), read from the packets' flags without decoding anything; None when ffprobe
+    cannot tell. The sprite decodes only keyframes where they are at least as dense as its
+    tiles: ten to twenty times faster than decoding every frame of a long recording."""
+    command = [
+        media_tool("ffprobe"),
+        "-v", "error", "-hide_banner",
+        *INPUT_OPTIONS,
+        "-select_streams", "v:0",
+        "-show_entries", "packet=pts_time,flags",
+        "-of", "csv=p=0",
+        fd_input(fd),
+    ]  # fmt: skip
+    result = tool_run(command, fd=fd, timeout=timeout)
+    if result.returncode != 0:
+        return None
+    keys = []
+    for line in result.stdout.decode("ascii", "replace").splitlines():
+        when, _, flags = line.partition(",")
+        seconds = _number(when)
+        if "K" in flags and seconds is not None:
+            keys.append(seconds)
+    if not keys:
+        return None
+    keys.sort()
+    edges = [0.0, *keys, duration]
+    return max(b - a for a, b in itertools.pairwise(edges))

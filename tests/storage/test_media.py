@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from storage.integrity import videos_verify_integrity
 from storage.media import read as read_module
-from storage.media.previews import sprite_plan, thumbs_vtt
+from storage.media.previews import previews_make, sprite_plan, thumbs_vtt
+from storage.media.probe import keyframe_gap_max, media_probe
 from storage.media.read import GONE_REASON, MediaReadError, videos_media_read
 from storage.models import MediaState, PurgeRun, Video, VideoNote
 from storage.reconcile import videos_reconcile
@@ -194,6 +195,42 @@ def test_a_longer_recording_gets_a_grid_and_a_cue_per_tile(store, samples):
     assert len(cues) == 16
     assert cues[11] == "00:00:22.000 --> 00:00:24.000\nsprite.jpg#xywh=160,90,160,90"
     assert cues[-1] == "00:00:30.000 --> 00:00:31.000\nsprite.jpg#xywh=800,90,160,90"
+
+
+def keyframes_every(source: Path, target: Path, *, frames: int) -> Path:
+    """``source`` re-encoded with a keyframe every ``frames`` frames (recorders differ)."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-c:v", "libx264", "-g", str(frames),
+         "-keyint_min", str(frames), "-sc_threshold", "0", "-c:a", "copy", str(target)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+@pytest.mark.parametrize(("frames", "keyframes_only"), [(5, True), (100, False)])
+def test_the_sprite_reads_keyframes_only_where_they_are_as_dense_as_its_tiles(
+    samples, tmp_path, frames, keyframes_only
+):
+    """31 s at 5 fps, a tile every 2 s: a keyframe every second lets the sprite skip the
+    other frames; one every 20 s does not (each tile would show a frame up to 20 s old)."""
+    source = keyframes_every(samples["long"], tmp_path / "k.mp4", frames=frames)
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        found = media_probe(fd=fd)
+        gap = keyframe_gap_max(fd=fd, duration=found.duration)
+        out = tmp_path / "previews"
+        out.mkdir()
+        dir_fd = os.open(out, os.O_RDONLY)
+        try:
+            geometry = previews_make(fd=fd, probe=found, dir_fd=dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        os.close(fd)
+    assert (gap <= geometry["interval"]) is keyframes_only, gap
+    # A tile every 2 s either way (from keyframes only, the last, at 30 s, may be missed).
+    assert geometry["count"] in (15, 16)
+    assert probe(out / "sprite.jpg")["width"] == 1600
 
 
 @pytest.mark.django_db(transaction=True)
