@@ -1,10 +1,12 @@
 /*
  * The reviewing player of OPVideo (search/jinja2/search/_reviewer.html).
  *
- * One <video> plays the parts of the page in order: the parts of a call on the recording's
- * page, the results on the search page. Its contract with the pages:
+ * One <video> plays the parts of the page: the parts of a call on the recording's page, the
+ * results on the search page. It goes on by itself (and by "Next part", N) only to the next
+ * part of the same call: a part's `call` names it, and the search page's rows are many
+ * calls, whose recordings nobody chose to watch. Its contract with the pages:
  *   - <script type="application/json" id="reviewer-parts">: the parts, each
- *     {id, play, page, notes, label, poster, sprite, preview, duration, playable, url};
+ *     {id, call, play, page, notes, label, poster, sprite, preview, duration, playable, url};
  *   - #reviewer data-start-index / data-start-time (seconds, from ?t=);
  *   - a part without `url` is fetched from `play` (POST, CSRF) when it is first played:
  *     handing out a link is what the audit calls a view, so nothing is fetched before;
@@ -109,8 +111,13 @@
     ui.message.hidden = !message;
   }
 
+  /** The next playable part of the call of part ``from``, or -1 at the call's end: a call's
+   * parts are together and in order, so the first part of another call ends it. */
   function nextPlayable(from) {
-    for (let i = from + 1; i < parts.length; i += 1) if (parts[i].playable) return i;
+    const call = parts[from]?.call;
+    for (let i = from + 1; i < parts.length && parts[i].call === call; i += 1) {
+      if (parts[i].playable) return i;
+    }
     return -1;
   }
 
@@ -180,7 +187,7 @@
       if (Number(button.dataset.index) === state.index) button.setAttribute("aria-current", "true");
       else button.removeAttribute("aria-current");
     });
-    ui.next.disabled = nextPlayable(state.index) < 0;
+    ui.next.disabled = nextPlayable(state.index) < 0; // the call's last part: none to go to
     ui.thumb.hidden = true;
     renderTime();
     renderLink(true);
@@ -587,7 +594,7 @@
   video.addEventListener("ended", () => {
     renderPlaying();
     const next = nextPlayable(state.index);
-    if (next >= 0) select(next, { autoplay: true });
+    if (next >= 0) select(next, { autoplay: true }); // else the call is over: stop
   });
   video.addEventListener("error", () => {
     if (!hasSource()) return;
