@@ -11,8 +11,14 @@ import pytest
 from search.models import AccessEvent
 from storage.models import VideoNote
 from tests.e2e.admin_pages import WIDTHS, page_fits
-from tests.e2e.review_call import CALL, PASSWORD, outside_the_browser, sign_in, wait_time
-from tests.services.browser import chromium
+from tests.e2e.review_call import (
+    CALL,
+    PASSWORD,
+    outside_the_browser,
+    reviewer_page,
+    sign_in,
+    wait_time,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -31,10 +37,7 @@ def views() -> dict[int, int]:
 def test_a_reviewer_finds_a_call_plays_it_through_and_notes_a_moment(call, live_server):
     first, second, other = call["first"], call["second"], call["other"]
     base = live_server.url
-    with chromium(locale="ru-RU", viewport={"width": 1366, "height": 1000}) as browser:
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with reviewer_page() as (page, errors):
         page.goto(f"{base}/")
         page.fill("input[name=username]", "reviewer")
         page.fill("input[name=password]", PASSWORD)
@@ -110,10 +113,7 @@ PROJECT = "corebo00000000000ng9hgl5vhtinhmo"  # every recording of the `call` fi
 def test_the_search_pages_player_stops_at_the_end_of_a_call(call, live_server):
     first, second, other = call["first"], call["second"], call["other"]
     base = live_server.url
-    with chromium(locale="ru-RU", viewport={"width": 1366, "height": 1000}) as browser:
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with reviewer_page() as (page, errors):
         sign_in(page, base, f"/?project={PROJECT}")
 
         # Two calls on the page: the transferred one (newer) first, then the unrelated
