@@ -93,10 +93,13 @@ def reviewer_part(*, video: Video, number: int, total: int, url: str | None = No
 
     ``url`` is the signed play link where it has already been handed out (and audited): on
     the recording's own page. Elsewhere it is null, and the player asks ``play`` for one when
-    the part is actually played.
+    the part is actually played. ``call`` names the part's call (its session id in lower
+    case, as the search groups them; a row without one is a call of its own): the player
+    goes on to the next part only within it, never into another call's recording.
     """
     return {
         "id": video.pk,
+        "call": video.session_id.strip().lower() or f"video-{video.pk}",
         "play": reverse("search:play", args=[video.pk]),
         "page": reverse("search:video", args=[video.pk]),
         "notes": reverse("search:notes", args=[video.pk]),

@@ -4,6 +4,7 @@ makes ``call`` a fixture of every test here)."""
 
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,6 +18,7 @@ from storage.models import MediaState
 from storage.samples import sample_mp4_make
 from tests.factories import make_video, make_zone, session_id
 from tests.helpers import free_port
+from tests.services.browser import chromium
 from tests.services.media import media_tree_make
 from tests.services.nginx import nginx_for_zone
 
@@ -79,6 +81,16 @@ def call(tmp_path):
     with nginx_for_zone(zone=zone, workdir=tmp_path / "nginx", port=port) as nginx:
         yield {"first": first, "second": second, "other": other, "nginx": nginx, "port": port}
     shutil.rmtree(media.base)
+
+
+@contextmanager
+def reviewer_page(*, width: int = 1366, height: int = 1000):
+    """A page of Chromium in Russian, and the script errors it raises (the tests want none)."""
+    with chromium(locale="ru-RU", viewport={"width": width, "height": height}) as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page, errors
 
 
 def sign_in(page, base: str, next_path: str) -> None:

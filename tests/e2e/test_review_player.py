@@ -14,12 +14,12 @@ from tests.e2e.review_call import (
     FIRST_NAME,
     SECOND_NAME,
     outside_the_browser,
+    reviewer_page,
     sign_in,
     time_of,
     views_of,
     wait_time,
 )
-from tests.services.browser import chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_a_reviewer_plays_a_call_through_with_keys_notes_and_moment_links(call, live_server):
     first, second, other = call["first"], call["second"], call["other"]
     base = live_server.url
-    with chromium(locale="ru-RU", viewport={"width": 1366, "height": 1000}) as browser:
-        page = browser.new_page()
-        script_errors = []
-        page.on("pageerror", lambda error: script_errors.append(str(error)))
+    with reviewer_page() as (page, script_errors):
         sign_in(page, base, f"/videos/{first.pk}/")
 
         # What the call was, its parts, this one current; the poster before playing.
@@ -193,8 +190,7 @@ def test_qa_places_and_lifts_a_hold_with_reason_and_confirmation(call, live_serv
         user.groups.add(Group.objects.create(name=settings.OPVIDEO_HOLD_GROUP))
 
     make_qa()
-    with chromium(locale="ru-RU", viewport={"width": 390, "height": 900}) as browser:
-        page = browser.new_page()
+    with reviewer_page(width=390, height=900) as (page, errors):
         sign_in(page, live_server.url, f"/videos/{first.pk}/")
         page.fill(".hold-card input[name=reason]", "Жалоба клиента № 17")
         page.click(".hold-card button[type=submit]")
@@ -214,6 +210,7 @@ def test_qa_places_and_lifts_a_hold_with_reason_and_confirmation(call, live_serv
         trail = page.inner_text(".hold-trail")
         assert trail.index("снято") < trail.index("установлено")
         assert "Претензия отозвана" in trail and "Жалоба клиента № 17" in trail
+        assert errors == []
 
     held = outside_the_browser(
         lambda: list(

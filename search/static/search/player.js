@@ -1,15 +1,19 @@
 /*
  * The reviewing player of OPVideo (search/jinja2/search/_reviewer.html).
  *
- * One <video> plays the parts of the page in order: the parts of a call on the recording's
- * page, the results on the search page. Its contract with the pages:
+ * One <video> plays the parts of the page: the parts of a call on the recording's page, the
+ * results on the search page. It goes on by itself (and by "Next part", N) only to the next
+ * part of the same call: a part's `call` names it, and the search page's rows are many
+ * calls, whose recordings nobody chose to watch. Its contract with the pages:
  *   - <script type="application/json" id="reviewer-parts">: the parts, each
- *     {id, play, page, notes, label, poster, sprite, preview, duration, playable, url};
+ *     {id, call, play, page, notes, label, poster, sprite, preview, duration, playable, url};
  *   - #reviewer data-start-index / data-start-time (seconds, from ?t=);
  *   - a part without `url` is fetched from `play` (POST, CSRF) when it is first played:
  *     handing out a link is what the audit calls a view, so nothing is fetched before;
  *   - window.opvideoReviewer.select(index, {autoplay: true}) plays another part, and the
  *     document gets an "opvideo:part" event ({index, id}) whenever the part changes.
+ * The notes (notes.js, loaded after this) use window.opvideoReviewer too: part(), time(),
+ * duration(), seek(), clock(), postJson(), text, root, video.
  * Keys (when no text field has the focus): Space/K play-pause, J/L -10/+10 s, arrows -5/+5 s,
  * 0-9 jump to 0-90 %, N next part, "," and "." a frame back/forward. The speed is kept in
  * localStorage. Texts come translated from the page (#reviewer-text).
@@ -33,7 +37,6 @@
     bar: $(".reviewer-bar"),
     progress: $(".reviewer-progress"),
     buffered: $(".reviewer-buffered"),
-    marks: $(".reviewer-marks"),
     thumb: $(".reviewer-thumb"),
     thumbImage: $(".reviewer-thumb-image"),
     thumbTime: $(".reviewer-thumb-time"),
@@ -44,13 +47,6 @@
     speed: $("[data-speed]"),
     link: $("#reviewer-link"),
     copyStatus: $(".reviewer-copy-status"),
-    notesList: $(".notes-list"),
-    notesEmpty: $(".notes-empty"),
-    notesClosed: $(".notes-closed"),
-    noteForm: $(".note-form"),
-    noteAt: $('.note-form [name="at"]'),
-    noteText: $('.note-form [name="text"]'),
-    noteError: $(".note-error"),
   };
   const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
   const SPEED_KEY = "opvideo.reviewer.speed";
@@ -60,9 +56,6 @@
   const state = {
     index: -1,
     pendingSeek: null, // seconds to seek to once the part's metadata is loaded
-    notes: [],
-    notesFor: null, // the part whose notes are (being) shown
-    momentPinned: false, // the note's moment stays put while a note is being written
     dragging: false,
     shownSecond: -1,
   };
@@ -109,8 +102,13 @@
     ui.message.hidden = !message;
   }
 
+  /** The next playable part of the call of part ``from``, or -1 at the call's end: a call's
+   * parts are together and in order, so the first part of another call ends it. */
   function nextPlayable(from) {
-    for (let i = from + 1; i < parts.length; i += 1) if (parts[i].playable) return i;
+    const call = parts[from]?.call;
+    for (let i = from + 1; i < parts.length && parts[i].call === call; i += 1) {
+      if (parts[i].playable) return i;
+    }
     return -1;
   }
 
@@ -162,7 +160,6 @@
     }
     renderPart();
     if (changed) {
-      loadNotes(chosen);
       document.dispatchEvent(
         new CustomEvent("opvideo:part", { detail: { index, id: chosen.id } }),
       );
@@ -180,7 +177,7 @@
       if (Number(button.dataset.index) === state.index) button.setAttribute("aria-current", "true");
       else button.removeAttribute("aria-current");
     });
-    ui.next.disabled = nextPlayable(state.index) < 0;
+    ui.next.disabled = nextPlayable(state.index) < 0; // the call's last part: none to go to
     ui.thumb.hidden = true;
     renderTime();
     renderLink(true);
@@ -406,154 +403,6 @@
     ui.copyStatus.textContent = copied ? text.copied : text.copy_select;
   }
 
-  // --- notes -----------------------------------------------------------------------------------
-
-  async function loadNotes(current) {
-    state.notesFor = current.id;
-    const url = current.notes || `${current.page}notes/`;
-    try {
-      const response = await fetch(url, {
-        credentials: "same-origin",
-        headers: { Accept: "application/json" },
-      });
-      const data = await response.json();
-      if (state.notesFor !== current.id) return;
-      if (!response.ok) throw new Error(data.error || text.failed);
-      state.notes = data.notes || [];
-      renderNotes(data.add);
-    } catch (error) {
-      if (state.notesFor !== current.id) return;
-      state.notes = [];
-      renderNotes(null);
-      ui.noteError.textContent = error.message || text.failed;
-      ui.noteError.hidden = false;
-    }
-  }
-
-  function noteItem(note) {
-    const item = document.createElement("li");
-    item.className = "note";
-    item.id = `note-${note.id}`;
-    item.dataset.at = String(note.at);
-    const time = document.createElement("a");
-    time.className = "note-time";
-    time.href = `${part().page}?t=${Math.floor(note.at)}`;
-    time.textContent = note.moment;
-    const body = document.createElement("p");
-    body.className = "note-text";
-    body.textContent = note.text;
-    const meta = document.createElement("p");
-    meta.className = "note-meta";
-    meta.textContent = `${note.author} · ${note.created}`;
-    item.append(time, body, meta);
-    if (note.delete) {
-      const form = document.createElement("form");
-      form.method = "post";
-      form.action = note.delete;
-      form.className = "note-delete";
-      const button = document.createElement("button");
-      button.type = "submit";
-      button.className = "link";
-      button.textContent = text.delete;
-      form.append(button);
-      item.append(form);
-    }
-    return item;
-  }
-
-  function renderNotes(addUrl) {
-    ui.notesList.replaceChildren(...state.notes.map(noteItem));
-    ui.notesEmpty.hidden = state.notes.length > 0;
-    ui.notesClosed.hidden = Boolean(addUrl);
-    ui.noteForm.hidden = !addUrl;
-    if (addUrl) ui.noteForm.action = addUrl;
-    ui.noteError.hidden = true;
-    renderMarks();
-  }
-
-  function renderMarks() {
-    const length = duration();
-    ui.marks.replaceChildren(
-      ...(length ? state.notes : []).map((note) => {
-        const mark = document.createElement("span");
-        mark.className = "reviewer-mark";
-        mark.style.left = `${clamp(note.at / length, 0, 1) * 100}%`;
-        mark.title = `${note.moment} ${note.text.slice(0, 80)}`;
-        return mark;
-      }),
-    );
-  }
-
-  function setMoment(seconds) {
-    ui.noteAt.value = clock(seconds);
-    ui.noteAt.dataset.shown = ui.noteAt.value;
-    ui.noteAt.dataset.seconds = seconds.toFixed(3);
-  }
-
-  ui.noteText.addEventListener("focus", () => {
-    if (!state.momentPinned) setMoment(currentTime());
-    state.momentPinned = true;
-  });
-  ui.noteText.addEventListener("blur", () => {
-    // Left without writing anything: the moment follows the player again.
-    if (!ui.noteText.value.trim() && ui.noteAt.value === ui.noteAt.dataset.shown) {
-      state.momentPinned = false;
-    }
-  });
-  ui.noteAt.addEventListener("input", () => {
-    state.momentPinned = true;
-  });
-
-  ui.noteForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const body = new FormData(ui.noteForm);
-    // The moment as the player knows it, unless it was typed over.
-    if (ui.noteAt.value === ui.noteAt.dataset.shown) body.set("at", ui.noteAt.dataset.seconds);
-    const forPart = part().id;
-    let result;
-    try {
-      result = await postJson(ui.noteForm.action, body);
-    } catch {
-      result = { response: { ok: false, status: 0 }, data: {} };
-    }
-    const { response, data } = result;
-    if (!response.ok) {
-      ui.noteError.textContent =
-        response.status === 401 ? text.signed_out : data.error || text.note_failed;
-      ui.noteError.hidden = false;
-      return;
-    }
-    if (forPart !== part().id) return;
-    state.notes = [...state.notes, data.note].sort((a, b) => a.at - b.at || a.id - b.id);
-    renderNotes(ui.noteForm.action);
-    ui.noteText.value = "";
-    state.momentPinned = false;
-    setMoment(currentTime());
-    document.getElementById(`note-${data.note.id}`)?.scrollIntoView({ block: "nearest" });
-  });
-
-  ui.notesList.addEventListener("click", (event) => {
-    const time = event.target.closest(".note-time");
-    if (!time || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
-    event.preventDefault();
-    seekTo(Number(time.closest(".note").dataset.at));
-  });
-
-  ui.notesList.addEventListener("submit", async (event) => {
-    const form = event.target.closest(".note-delete");
-    if (!form) return;
-    event.preventDefault();
-    if (!window.confirm(text.delete_confirm)) return;
-    const { response, data } = await postJson(form.action);
-    if (!response.ok) {
-      ui.noteError.textContent = data.error || text.failed;
-      ui.noteError.hidden = false;
-      return;
-    }
-    state.notes = state.notes.filter((note) => note.id !== data.deleted);
-    renderNotes(ui.noteForm.hidden ? null : ui.noteForm.action);
-  });
-
   // --- the video's own events ------------------------------------------------------------------
 
   function renderPlaying() {
@@ -571,12 +420,10 @@
       state.pendingSeek = null;
     }
     renderTime();
-    renderMarks();
   });
   video.addEventListener("timeupdate", () => {
     renderTime();
     renderLink();
-    if (!state.momentPinned && document.activeElement !== ui.noteAt) setMoment(currentTime());
   });
   video.addEventListener("progress", () => renderTime());
   video.addEventListener("play", renderPlaying);
@@ -587,7 +434,7 @@
   video.addEventListener("ended", () => {
     renderPlaying();
     const next = nextPlayable(state.index);
-    if (next >= 0) select(next, { autoplay: true });
+    if (next >= 0) select(next, { autoplay: true }); // else the call is over: stop
   });
   video.addEventListener("error", () => {
     if (!hasSource()) return;
@@ -686,6 +533,15 @@
     },
     parts,
     spriteTile,
+    // For notes.js: the current part, the player's moment and length, and the helpers.
+    part,
+    time: currentTime,
+    duration,
+    clock,
+    postJson,
+    text,
+    root,
+    video,
   };
 
   if (!parts.length) {
@@ -695,5 +551,4 @@
   setSpeed(storedSpeed());
   const startIndex = clamp(Number(root.dataset.startIndex) || 0, 0, parts.length - 1);
   select(startIndex, { time: Number(root.dataset.startTime) || 0 });
-  if (!state.momentPinned) setMoment(currentTime());
 })();
