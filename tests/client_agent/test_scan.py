@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from client_agent.selectors import file_look, recording_date_of, recordings_recheck, recordings_scan
+from client_agent.names import recording_date_of
+from client_agent.selectors import file_look, recordings_recheck, recordings_scan
 from client_agent.stages import local_copies_remove
 from tests.factories import session_id
 
