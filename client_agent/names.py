@@ -3,20 +3,26 @@ is dated by, or why the file cannot travel under that name.
 
 Apart from the scan (selectors) because the name is a topic of its own: the zone's pattern
 (zones.file_names), the checks that make a name safe for rsync's file list, a URL and a
-VIDEO row, and when the name's date is believed over the file's.
+VIDEO row, and the rule for when the name's date is believed over the file's.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, tzinfo
 
 from django.utils import timezone
 
 from storage.registration import recording_problem
-from zones.file_names import file_name_ids
+from zones.file_names import call_date_pick, file_name_ids
+
+from .logs import MAIN_LOGGER
+
+log = logging.getLogger(MAIN_LOGGER)
 
 
 @dataclass(frozen=True)
@@ -77,14 +83,46 @@ def name_printable(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def recording_date_of(*, mtime: float, named: date | None = None, tz: tzinfo | None = None) -> date:
-    """The recording date: the date in the name (``named``, the pattern's ``date``: the day
-    the call began, also past midnight), else the modification date in TIME_ZONE (or
+def recording_date_of(
+    *, name: str, mtime: float, named: date | None = None, tz: tzinfo | None = None
+) -> date:
+    """The recording date of the file ``name``: the date in its name (``named``, the
+    pattern's ``date``: the day the call began, also past midnight) when it is within a day
+    of the modification date (``mtime``), else the modification date, in TIME_ZONE (or
     ``tz``, looked up once by a caller dating many files); never the number in the session
-    id. A name's date after the modification date's next day is a wrong clock or a typo,
-    and would date the row in the future, which the database refuses: not believed.
+    id. The rule is zones.file_names' ``call_date_pick``, which the zone worker's start time
+    follows too.
+
+    A name's date refused is logged, once per file and modification time in this process:
+    the file stays in PATH_SRC until it is delivered, and a cycle every few minutes should
+    not repeat the same warning each time.
     """
-    modified = datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
-    if named is not None and named <= modified + timedelta(days=1):
-        return named
-    return modified
+    zone = tz or timezone.get_default_timezone()
+    picked = call_date_pick(named=named, modified=mtime, tz=zone)
+    if named is not None and picked != named:
+        _name_date_refused(name=name, mtime=mtime, named=named, picked=picked, tz=zone)
+    return picked
+
+
+# The files already warned about, as (name, modification time): bounded, so a workstation
+# with a large backlog of such names does not grow the service's memory; one forgotten is
+# warned about again, which is harmless.
+_REFUSED_REMEMBERED = 10_000
+_refused: OrderedDict[tuple[str, float], None] = OrderedDict()
+
+
+def _name_date_refused(*, name: str, mtime: float, named: date, picked: date, tz: tzinfo) -> None:
+    key = (name, mtime)
+    if key in _refused:
+        return
+    _refused[key] = None
+    if len(_refused) > _REFUSED_REMEMBERED:
+        _refused.popitem(last=False)
+    log.warning(
+        "%s: the date in its name, %s, is more than a day from its modification date, %s (%s): "
+        "dated by the modification date",
+        name_printable(name),
+        named.isoformat(),
+        picked.isoformat(),
+        tz,
+    )

@@ -313,9 +313,8 @@ def recordings_scan(
     taken = heapq.nsmallest(limit, finished()) if limit else sorted(finished())
     if taken:
         scan.last_key = taken[-1][:2]
-    # Looked up once: Django's lookup goes through a context-local, per file a measurable
-    # part of a round.
-    local_zone = timezone.get_current_timezone()
+    # TIME_ZONE, looked up once rather than per file of a round.
+    local_zone = timezone.get_default_timezone()
     for mtime_ns, name, size, ids in taken:
         if ids is None:
             ids = name_ids.read(name)
@@ -333,7 +332,7 @@ def recordings_scan(
                 session_id=session_id,
                 project_id=project_id,
                 recording_date=recording_date_of(
-                    mtime=mtime_ns / 1e9, named=named_date, tz=local_zone
+                    name=name, mtime=mtime_ns / 1e9, named=named_date, tz=local_zone
                 ),
             )
         )
