@@ -6,11 +6,10 @@ from __future__ import annotations
 import heapq
 import json
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -19,13 +18,13 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from storage.hashing import fd_hash
-from storage.registration import recording_problem
 from zones import client_keys
 from zones.detection import Resolver, ZoneNotDetected, zone_detect
-from zones.file_names import file_name_ids, file_name_pattern_compile
+from zones.file_names import file_name_pattern_compile
 from zones.models import Zone
 
 from .models import ClientZoneKey, Workstation
+from .names import NameIds, NameReader, Unparseable, name_printable, recording_date_of
 
 # The CONFIG columns the client reads; its database user may SELECT only these
 # (client_agent.grants). No key column: not the ssh key (the client reads its own zone's
@@ -208,12 +207,6 @@ class LocalRecording:
 ScanKey = tuple[int, str]
 
 
-@dataclass(frozen=True)
-class Unparseable:
-    name: str
-    reason: str
-
-
 @dataclass
 class Scan:
     ready: list[LocalRecording] = field(default_factory=list)
@@ -267,7 +260,7 @@ def recordings_scan(
     file_name_pattern_compile(pattern)  # a bad pattern fails the scan, not each file
     suffix = "." + extension.lower()
     scan = Scan()
-    name_ids = _NameReader(pattern=pattern, workstation=workstation)
+    name_ids = NameReader(pattern=pattern, workstation=workstation)
 
     # Per file only what decides whether it is a candidate: its name's shape and one stat.
     # The heap below holds small tuples; LocalRecording objects are made for the taken only.
@@ -292,7 +285,7 @@ def recordings_scan(
                     if info.st_mtime > now + FUTURE_TOLERANCE_SECONDS:
                         scan.unparseable.append(
                             Unparseable(
-                                name=_printable(name),
+                                name=name_printable(name),
                                 reason="modified in the future; is this workstation's clock right?",
                             )
                         )
@@ -320,9 +313,8 @@ def recordings_scan(
     taken = heapq.nsmallest(limit, finished()) if limit else sorted(finished())
     if taken:
         scan.last_key = taken[-1][:2]
-    # Looked up once: Django's lookup goes through a context-local, per file a measurable
-    # part of a round.
-    local_zone = timezone.get_current_timezone()
+    # TIME_ZONE, looked up once rather than per file of a round.
+    local_zone = timezone.get_default_timezone()
     for mtime_ns, name, size, ids in taken:
         if ids is None:
             ids = name_ids.read(name)
@@ -340,7 +332,7 @@ def recordings_scan(
                 session_id=session_id,
                 project_id=project_id,
                 recording_date=recording_date_of(
-                    mtime=mtime_ns / 1e9, named=named_date, tz=local_zone
+                    name=name, mtime=mtime_ns / 1e9, named=named_date, tz=local_zone
                 ),
             )
         )
@@ -405,69 +397,6 @@ def file_look(*, path: str | Path) -> tuple[int, int] | None:
     if not stat.S_ISREG(info.st_mode):
         return None
     return (info.st_size, info.st_mtime_ns)
-
-
-def recording_date_of(*, mtime: float, named: date | None = None, tz: tzinfo | None = None) -> date:
-    """The recording date: the date in the name (``named``, the pattern's ``date``: the day
-    the call began, also past midnight), else the modification date in TIME_ZONE (or
-    ``tz``, looked up once by a caller dating many files); never the number in the session
-    id. A name's date after the modification date's next day is a wrong clock or a typo,
-    and would date the row in the future, which the database refuses: not believed.
-    """
-    modified = datetime.fromtimestamp(mtime, tz=tz or timezone.get_current_timezone()).date()
-    if named is not None and named <= modified + timedelta(days=1):
-        return named
-    return modified
-
-
-# What a recording's name says: (session id, project id, the date the call began or None).
-NameIds = tuple[str, str | None, date | None]
-
-
-class _NameReader:
-    """What a recording's name says, for one scan (``NameIds``), or why it cannot travel as
-    it is (``Unparseable``)."""
-
-    def __init__(self, *, pattern: str, workstation: str) -> None:
-        self.pattern = pattern
-        self.prefix = f"{workstation}/"
-
-    def read(self, name: str) -> NameIds | Unparseable:
-        problem = _name_problem(name)
-        if problem:
-            return Unparseable(name=_printable(name), reason=problem)
-        ids = file_name_ids(name=name, pattern=self.pattern)
-        if ids is None:
-            return Unparseable(name=name, reason="the zone's file name pattern finds no session id")
-        problem = recording_problem(
-            file_name=self.prefix + name, session_id=ids.session_id, project_id=ids.project_id
-        )
-        if problem:
-            return Unparseable(name=name, reason=problem)
-        return ids.session_id, ids.project_id, ids.date
-
-
-# One compiled search instead of a Python loop over every character: the scan looks at
-# every file of PATH_SRC each cycle (bench/registration.py).
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _name_problem(name: str) -> str | None:
-    """Why a name cannot travel as it is (rsync's file list, a URL, a VIDEO row), or None."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "the name is not valid UTF-8"
-    if _CONTROL_CHARACTER.search(name):
-        return "the name contains control characters"
-    if "\\" in name:
-        return "the name contains a backslash"
-    return None
-
-
-def _printable(name: str) -> str:
-    """The name for a log line: its bytes as UTF-8, the undecodable ones as \\xNN."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 # --- the client's own state, for `status` when the database cannot be asked ----------------

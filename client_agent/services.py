@@ -42,10 +42,10 @@ from . import __version__, stages
 from .conf import AgentConfig
 from .logs import MAIN_LOGGER
 from .models import Workstation
+from .names import Unparseable
 from .selectors import (
     LocalRecording,
     ScanKey,
-    Unparseable,
     ZoneKeyError,
     agent_state_read,
     recordings_recheck,

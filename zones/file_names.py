@@ -6,8 +6,9 @@ differently, so each zone may set its own regular expression (``CONFIG.FILE_NAME
 empty means the standard one below. A pattern names what it finds with the groups
 ``session_id`` (required) and, optionally, ``project_id``, ``date`` and ``time`` (when the
 call began, as the recorder's clock put it in the name: the recording date shown and the
-start time come from there rather than from the file's modification time) and ``operator``
-(the operator's login, where the recorder puts it in the name).
+start time come from there rather than from the file's modification time, as long as the
+two are within a day of each other, ``call_date_pick``) and ``operator`` (the operator's
+login, where the recorder puts it in the name).
 
 The check of a pattern lives here, not in the admin form, so every way a zone is written
 (admin, services, management commands) refuses the same patterns with the same message, and
@@ -51,6 +52,15 @@ MSG_UNKNOWN_GROUPS = _(
     "Unknown group name(s): %(names)s. Only session_id, project_id, date, time and "
     "operator are used (check the spelling)."
 )
+
+# How far the date in a name may lie from the file's modification date (in TIME_ZONE), either
+# way, and still be the day the call began. The recorder finishes the file when the call ends:
+# a call that began before midnight is named the day before, and a clock a little off puts the
+# name a day after. Further off, the name is not the call's date: a later one is a wrong clock,
+# an earlier one a years-old stamp, a misparse or a file copied under an old name. Believed,
+# it would date the recording in the past, already expired, and the retention purge would
+# delete the recording the night it arrived.
+NAME_DATE_SLACK = dt.timedelta(days=1)
 
 # The VIDEO column an operator's login goes to (storage.Video.operator) holds this much; a
 # longer "login" is not one.
@@ -140,6 +150,24 @@ def file_name_ids(*, name: str, pattern: str = "") -> FileNameIds | None:
         time=name_time_parse(groups.get("time") or ""),
         operator=_operator(groups.get("operator") or ""),
     )
+
+
+def call_date_pick(
+    *, named: dt.date | None, modified: float, tz: dt.tzinfo | None = None
+) -> dt.date:
+    """The day a recorded call is dated by: the date in its name (``named``) when that is
+    within ``NAME_DATE_SLACK`` of the file's modification date (``modified``, seconds since
+    the epoch) in TIME_ZONE (or ``tz``, looked up once by a caller dating many files), else
+    the modification date.
+
+    The one statement of that rule: the workstation client's RECORDING_DATE and the zone
+    worker's start time both ask it, so the two cannot come to disagree about a name. A
+    caller tells a refused name date by the answer differing from ``named``.
+    """
+    day = dt.datetime.fromtimestamp(modified, tz=tz or timezone.get_default_timezone()).date()
+    if named is not None and abs(named - day) <= NAME_DATE_SLACK:
+        return named
+    return day
 
 
 def name_date_parse(text: str) -> dt.date | None:

@@ -12,9 +12,11 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from client_agent.grants import client_grants
 from tests.factories import make_zone, session_id
@@ -24,6 +26,7 @@ from zones.models import Zone
 
 PROJECT_ID = "corebo00000000000ng9hgl5vhtinhmo"
 HOUR = 3600
+CALL_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -277,11 +280,13 @@ class ClientHost:
         )
 
     def record(self, n: int, *, size: int = 10_000, age: float = HOUR, name: str = "") -> Path:
-        """A finished recording, written ``age`` seconds ago, named the way recorders do."""
-        name = name or f"2026-11-27_10-{n:02d}-00_{session_id(n)}_{PROJECT_ID}.mp4"
+        """A finished recording, written ``age`` seconds ago, named the way recorders do:
+        stamped with when its call began (five minutes before, on the call centre's clock)."""
+        stamp = time.time() - age
+        began = timezone.localtime(datetime.fromtimestamp(stamp - CALL_SECONDS, tz=UTC))
+        name = name or f"{began:%Y-%m-%d_%H-%M-%S}_{session_id(n)}_{PROJECT_ID}.mp4"
         path = self.src / name
         path.write_bytes(os.urandom(size))
-        stamp = time.time() - age
         os.utime(path, (stamp, stamp))
         return path
 

@@ -12,9 +12,13 @@ import hashlib
 import os
 import shutil
 import unicodedata
+from datetime import UTC, datetime
+
+from django.utils import timezone
 
 from client_agent.models import Workstation
 from storage.models import Video
+from storage.retention import videos_purge_expired
 from tests.client_agent.conftest import PROJECT_ID
 from tests.factories import session_id
 
@@ -258,3 +262,27 @@ def test_rows_prewritten_with_the_clients_own_login(host, storage, client_accoun
         storage=storage,
         forged=frozenset({f"op101/{forged.name}"}),
     )
+
+
+def test_a_stale_date_in_the_name_does_not_send_the_recording_to_the_purge(host, storage):
+    """A recorder's stamp years old (or a misparse) used to be the RECORDING_DATE: the row
+    arrived expired, and the night's purge deleted the only copy of a call made today."""
+    stale = host.record(8, name=f"2019-03-01_10-00-00_{session_id(8)}_{PROJECT_ID}.mp4")
+    data = stale.read_bytes()
+    modified = timezone.localdate(datetime.fromtimestamp(stale.stat().st_mtime, tz=UTC))
+
+    result = host.run("once")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = Video.objects.get()
+    assert row.recording_date == modified  # the day the file was written, not 2019
+    assert (
+        f"{stale.name}: the date in its name, 2019-03-01, is more than a day from its "
+        f"modification date, {modified.isoformat()}" in host.log()
+    )
+    summary = videos_purge_expired(zone=storage.zone)
+    assert (summary.deleted, summary.failed) == (0, 0)
+    row.refresh_from_db()
+    assert row.delete_date is None
+    assert_custody(recordings=[(host, stale.name, data)], storage=storage)
+    assert storage.stored() == {f"op101/{stale.name}": data}

@@ -3,6 +3,7 @@ not a recording at all; and removing local copies only while they are what was s
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -10,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from client_agent.selectors import file_look, recording_date_of, recordings_recheck, recordings_scan
+from client_agent.names import recording_date_of
+from client_agent.selectors import file_look, recordings_recheck, recordings_scan
 from client_agent.stages import local_copies_remove
 from tests.factories import session_id
 
@@ -143,35 +145,52 @@ def test_the_zones_pattern_is_used_and_a_broken_one_fails_the_scan(tmp_path):
 def test_the_recording_date_is_the_modification_date_where_the_call_centre_is(settings):
     settings.TIME_ZONE = "Europe/Moscow"
     late_evening_utc = datetime(2026, 11, 27, 22, 30, tzinfo=UTC).timestamp()
-    assert str(recording_date_of(mtime=late_evening_utc)) == "2026-11-28"  # 01:30 in Moscow
+    assert str(recording_date_of(name="x.mp4", mtime=late_evening_utc)) == "2026-11-28"  # 01:30 MSK
 
 
-def test_the_recording_date_is_the_date_in_the_name_where_the_pattern_has_one(tmp_path, settings):
+def test_the_recording_date_is_the_date_in_the_name_within_a_day_of_the_file(
+    tmp_path, settings, caplog
+):
     settings.TIME_ZONE = "Europe/Moscow"
-    # A call that began before midnight and was finished after it (00:20 on the 28th).
+    # Finished at 00:20 on the 28th in Moscow.
     finished = datetime(2026, 11, 27, 21, 20, tzinfo=UTC)
     names = {
-        1: f"2026-11-27_23-55-10_{session_id(1)}.mp4",  # the standard pattern's stamp
-        2: f"{session_id(2)}.mp4",  # none: the modification date
-        3: f"2031-01-01_10-00-00_{session_id(3)}.mp4",  # later than the file: not the call's
-        4: f"2026-02-30_10-00-00_{session_id(4)}.mp4",  # not a date at all
+        # name date = modification date
+        1: (f"2026-11-28_00-05-10_{session_id(1)}.mp4", "2026-11-28"),
+        # the day before: a call that began before midnight and ended after it
+        2: (f"2026-11-27_23-55-10_{session_id(2)}.mp4", "2026-11-27"),
+        # the day after: a recorder's clock a little ahead, near midnight
+        3: (f"2026-11-29_00-01-00_{session_id(3)}.mp4", "2026-11-29"),
+        # years ago: a stale stamp; believed, the row would be expired on arrival
+        4: (f"2019-03-01_10-00-00_{session_id(4)}.mp4", "2026-11-28"),
+        # two days before: already too far
+        5: (f"2026-11-26_23-59-59_{session_id(5)}.mp4", "2026-11-28"),
+        # in the future: a wrong clock
+        6: (f"2031-01-01_10-00-00_{session_id(6)}.mp4", "2026-11-28"),
+        # none, or not a date at all: the modification date
+        7: (f"{session_id(7)}.mp4", "2026-11-28"),
+        8: (f"2026-02-30_10-00-00_{session_id(8)}.mp4", "2026-11-28"),
     }
-    for name in names.values():
+    for name, _expected in names.values():
         path = write(tmp_path, name)
         os.utime(path, (finished.timestamp(), finished.timestamp()))
 
-    dates = {r.session_id: str(r.recording_date) for r in scan(tmp_path).ready}
+    with caplog.at_level(logging.WARNING, logger="client_agent"):
+        dates = {r.session_id: str(r.recording_date) for r in scan(tmp_path).ready}
+        scan(tmp_path)  # a second cycle over the same files
 
-    assert dates == {
-        session_id(1): "2026-11-27",
-        session_id(2): "2026-11-28",
-        session_id(3): "2026-11-28",
-        session_id(4): "2026-11-28",
-    }
+    assert dates == {session_id(n): expected for n, (_name, expected) in names.items()}
+    # One warning per refused name, however many cycles see the file, naming both dates.
+    warnings = sorted(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert warnings == [
+        f"{names[n][0]}: the date in its name, {named}, is more than a day from its "
+        "modification date, 2026-11-28 (Europe/Moscow): dated by the modification date"
+        for n, named in ((4, "2019-03-01"), (5, "2026-11-26"), (6, "2031-01-01"))
+    ]
     # A zone's own spelling of the date.
     other = tmp_path / "other"
     other.mkdir()
-    path = write(other, f"27.11.2026_{session_id(5)}.mp4")
+    path = write(other, f"27.11.2026_{session_id(9)}.mp4")
     os.utime(path, (finished.timestamp(), finished.timestamp()))
     pattern = r"^(?P<date>\d\d\.\d\d\.\d{4})_(?P<session_id>node\S+)\.mp4$"
     (recording,) = scan(other, pattern=pattern).ready
@@ -204,7 +223,9 @@ def test_the_scan_dates_each_recording_by_its_local_modification_day(tmp_path, s
     dates = {r.session_id: str(r.recording_date) for r in scan(tmp_path).ready}
 
     assert dates == {session_id(1): "2026-11-27", session_id(2): "2026-11-28"}
-    assert dates[session_id(1)] == str(recording_date_of(mtime=just_before.timestamp()))
+    assert dates[session_id(1)] == str(
+        recording_date_of(name="x.mp4", mtime=just_before.timestamp())
+    )
 
 
 def rounds(directory, *, limit, between=lambda ready: None):

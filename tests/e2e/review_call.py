@@ -2,6 +2,7 @@
 read, and what the reviewer's browser tests share to drive it (tests/e2e/conftest.py
 makes ``call`` a fixture of every test here)."""
 
+import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -46,9 +47,15 @@ def call(tmp_path):
         path=tmp_path / "second.mp4", seconds=SECOND_SECONDS, tone_hz=660
     )
     media = media_tree_make(sample=first_sample)
-    for sample, name in ((first_sample, FIRST_NAME), (second_sample, SECOND_NAME)):
+    # Each file finished when its part of the call ended, as the recorder leaves it: the
+    # media read believes the name's stamp only within a day of that.
+    for sample, name, ended in (
+        (first_sample, FIRST_NAME, datetime(2026, 11, 27, 11, 2, 40 + FIRST_SECONDS, tzinfo=UTC)),
+        (second_sample, SECOND_NAME, datetime(2026, 11, 27, 11, 9, SECOND_SECONDS, tzinfo=UTC)),
+    ):
         (media.path_dst / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sample, media.path_dst / name)
+        os.utime(media.path_dst / name, (ended.timestamp(), ended.timestamp()))
     port = free_port()
     zone = make_zone(
         name="kursk", path_dst=str(media.path_dst), public_address="127.0.0.1", public_port=port

@@ -77,7 +77,7 @@ def previews_of(store, name: str) -> Path:
 def test_a_named_recording_gets_its_start_size_codec_and_previews(store, samples, settings):
     settings.TIME_ZONE = "Europe/Moscow"
     name = f"op101/2026-11-27_10-15-02_{SESSION}.mp4"
-    video = put(store, name, samples["short"])
+    video = put(store, name, samples["short"], mtime=datetime(2026, 11, 27, 7, 15, 9, tzinfo=UTC))
 
     summary = run(store)
 
@@ -135,6 +135,32 @@ def test_without_a_time_in_the_name_the_call_began_its_duration_before_the_file_
     assert video.started_at < finished - timedelta(seconds=6.8)
 
 
+@pytest.mark.parametrize(
+    ("stamp", "finished_msk", "from_name"),
+    [
+        ("2026-11-27_10-15-02", datetime(2026, 11, 27, 10, 15, 9), True),  # the same day
+        ("2026-11-27_23-58-00", datetime(2026, 11, 28, 0, 0, 7), True),  # across midnight
+        ("2019-03-01_10-00-00", datetime(2026, 11, 28, 10, 0, 7), False),  # years ago
+        ("2031-01-01_10-00-00", datetime(2026, 11, 28, 10, 0, 7), False),  # in the future
+    ],
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_start_comes_from_the_name_only_within_a_day_of_the_file(
+    store, samples, settings, stamp, finished_msk, from_name
+):
+    settings.TIME_ZONE = "Europe/Moscow"
+    finished = timezone.make_aware(finished_msk)
+    video = put(store, f"op101/{stamp}_{SESSION}.mp4", samples["short"], mtime=finished)
+
+    run(store)
+
+    video.refresh_from_db()
+    named = timezone.make_aware(datetime.strptime(stamp, "%Y-%m-%d_%H-%M-%S"))
+    from_file = finished - timedelta(seconds=video.duration)
+    expected = named if from_name else from_file
+    assert abs(video.started_at - expected) < timedelta(milliseconds=1)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_modification_time_ahead_of_the_clock_does_not_start_a_call_in_the_future(store, samples):
     ahead = timezone.now() + timedelta(days=2)
@@ -153,7 +179,11 @@ def test_the_operator_comes_from_the_zones_pattern(store, samples, settings):
             r"^(?P<operator>[a-z0-9.]+)_(?P<date>\d{8})_(?P<time>\d{6})_(?P<session_id>node\S+)\.mp4$"
         ),
     )
-    named = put(store, f"op101/i.petrova_20261127_235501_{SESSION}.mp4", samples["short"])
+    # Finished at 00:00:08 on the 28th in Moscow: the name's date is the day before.
+    finished = datetime(2026, 11, 27, 21, 0, 8, tzinfo=UTC)
+    named = put(
+        store, f"op101/i.petrova_20261127_235501_{SESSION}.mp4", samples["short"], mtime=finished
+    )
     other = put(store, f"op101/{SESSION}.mp4", samples["short"])  # the pattern finds nothing
 
     run(store)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from tests.factories import make_zone
-from zones.file_names import FileNameIds, file_name_ids, file_name_pattern_check
+from zones.file_names import FileNameIds, call_date_pick, file_name_ids, file_name_pattern_check
 from zones.models import Zone
 from zones.services import zone_update
 
@@ -156,3 +156,34 @@ def test_the_known_groups_are_named_in_russian_too():
         message = info.value.messages[0]
     assert message.startswith("Неизвестные имена групп: operater.")
     assert "date, time и operator" in message
+
+
+# --- whether the name's date is the call's ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("named", "picked"),
+    [
+        (date(2026, 11, 28), date(2026, 11, 28)),  # the modification date itself
+        (date(2026, 11, 27), date(2026, 11, 27)),  # the day before: a call across midnight
+        (date(2026, 11, 29), date(2026, 11, 29)),  # the day after: a clock a little ahead
+        (date(2026, 11, 26), date(2026, 11, 28)),  # two days before: not the call's
+        (date(2019, 3, 1), date(2026, 11, 28)),  # years ago: a stale stamp
+        (date(2031, 1, 1), date(2026, 11, 28)),  # the future: a wrong clock
+        (None, date(2026, 11, 28)),  # no date in the name
+    ],
+)
+def test_the_names_date_counts_within_a_day_of_the_modification_date_in_time_zone(
+    settings, named, picked
+):
+    settings.TIME_ZONE = "Europe/Moscow"
+    modified = datetime(2026, 11, 27, 21, 20, tzinfo=UTC).timestamp()  # 00:20 on the 28th MSK
+    assert call_date_pick(named=named, modified=modified) == picked
+
+
+def test_the_modification_date_is_taken_in_the_time_zone_asked(settings):
+    settings.TIME_ZONE = "Europe/Moscow"
+    modified = datetime(2026, 11, 27, 21, 20, tzinfo=UTC).timestamp()  # 00:20 on the 28th MSK
+    assert call_date_pick(named=date(2026, 11, 26), modified=modified) == date(2026, 11, 28)
+    # Still the 27th in UTC, where the 26th is the day before.
+    assert call_date_pick(named=date(2026, 11, 26), modified=modified, tz=UTC) == date(2026, 11, 26)
