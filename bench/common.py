@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import hashlib
 import json
 import os
@@ -219,7 +220,9 @@ def recording_name(n: int) -> str:
     tenth without one, as on sites whose recorder leaves it out), so the client's parse does
     its real work, lookahead included."""
     session = f"node_0_domain_0_nauss_0_{1629126106 + n}_{172352 + n % 800000}"
-    stamp = f"2026-11-{1 + n % 28:02d}_{n // 3600 % 24:02d}-{n // 60 % 60:02d}-{n % 60:02d}"
+    # Today's date: the files are made now, and the client believes a name's date only
+    # within a day of the file's (it would otherwise warn about every one).
+    stamp = f"{datetime.date.today():%Y-%m-%d}_{n // 3600 % 24:02d}-{n // 60 % 60:02d}-{n % 60:02d}"
     return f"{stamp}_{session}.mp4" if n % 10 == 9 else f"{stamp}_{session}_{PROJECT_ID}.mp4"
 
 

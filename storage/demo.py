@@ -4,8 +4,9 @@ by the zone worker's media read (start times, durations, previews) as on a stora
 Idempotent, so ``make run`` can be repeated: what exists is kept, what is missing is made.
 """
 
+import os
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -105,6 +106,14 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
                 summary.files_made += 1
             named = file_name_ids(name=name.rsplit("/", 1)[-1])
             recorded = named.date if named and named.date else today
+            if named and named.date and named.time and path.exists():
+                # As a recorder leaves it: modified when the call ended. The worker believes
+                # a name's date only near the file's own (zones.file_names.call_date_pick).
+                began = datetime.combine(
+                    named.date, named.time, tzinfo=timezone.get_current_timezone()
+                )
+                ended = began.timestamp() + DEMO_SECONDS
+                os.utime(path, (ended, ended))
             video, _ = Video.objects.get_or_create(
                 zone=zone,
                 file_name=name,
