@@ -175,6 +175,7 @@ def test_the_page_lists_without_links_or_views_and_plays_through_the_endpoint(
         "play": f"/videos/{calls['a1'].pk}/play/",
         "page": f"/videos/{calls['a1'].pk}/",
         "notes": f"/videos/{calls['a1'].pk}/notes/",
+        "call": calls["a1"].session_id.lower(),
         "label": "Часть 1 из 2 · op101 · 26.11.2026 14:02:40",
         "poster": None,
         "sprite": None,
