@@ -35,6 +35,7 @@ set +a
 
 $py manage.py compilemessages --ignore=.venv -v0
 $py manage.py migrate --no-input -v0
-$py manage.py load_demo --root "$var/demo"
+addr=${OPVIDEO_RUN_ADDR:-127.0.0.1:8000}
+$py manage.py load_demo --root "$var/demo" --addr "$addr"
 [ "${OPVIDEO_RUN_PREPARE_ONLY:-}" = 1 ] && exit 0
-exec $py manage.py runserver "${OPVIDEO_RUN_ADDR:-127.0.0.1:8000}"
+exec $py manage.py runserver "$addr"

@@ -61,6 +61,8 @@ def make_run(tmp_path_factory):
 def test_make_run_prints_the_login_and_a_demo_session(make_run):
     out = make_run["output"]
     assert re.search(r"Login:\s+demo", out), out
+    # The address it really listens on (OPVIDEO_RUN_ADDR), not the default's.
+    assert re.search(rf"URL:\s+{re.escape(make_run['base'])}/\n", out), out
     assert re.search(r"Password:\s+\S{8,}", out), out
     assert "node_0_domain_0_nauss_0_1629126106_172352" in out
     assert (make_run["var"] / "opvideo.sqlite3").exists()
@@ -120,3 +122,19 @@ def test_the_demo_session_is_found_and_plays_on_the_search_page(make_run):
             " return v.readyState >= 2 && v.currentTime > 0.5; }",
             timeout=20_000,
         )
+
+
+@pytest.mark.parametrize(
+    ("addr", "url"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000/"),
+        ("9000", "http://127.0.0.1:9000/"),
+        ("0.0.0.0:8080", "http://127.0.0.1:8080/"),
+        ("10.1.2.3:8001", "http://10.1.2.3:8001/"),
+        ("[::1]:8000", "http://[::1]:8000/"),
+    ],
+)
+def test_the_demo_prints_where_runserver_listens(addr, url):
+    from storage.management.commands.load_demo import demo_url
+
+    assert demo_url(addr) == url

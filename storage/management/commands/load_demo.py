@@ -15,8 +15,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--root", required=True, type=Path, help="directory for demo files")
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="where the server will listen, as runserver takes it (port or host:port): the "
+            "address printed",
+        )
 
-    def handle(self, *args, root: Path, **options):
+    def handle(self, *args, root: Path, addr: str, **options):
         # The password comes from the environment, not argv, so `ps` never shows it.
         password = os.environ.get("OPVIDEO_DEMO_PASSWORD", "")
         if len(password) < 8:
@@ -30,7 +36,7 @@ class Command(BaseCommand):
                 [
                     "",
                     "OPVideo demo is ready.",
-                    "  URL:        http://127.0.0.1:8000/",
+                    f"  URL:        {demo_url(addr)}",
                     f"  Login:      {summary.username}",
                     f"  Password:   {password}",
                     f"  Session id: {summary.session_ids[0]}",
@@ -40,3 +46,12 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+
+def demo_url(addr: str) -> str:
+    """The address to open for runserver's ``addr`` (``8000``, ``0.0.0.0:8000``,
+    ``[::1]:8000``): a server on every interface is reached on this machine's loopback."""
+    host, _, port = addr.rpartition(":")
+    if host in ("", "0.0.0.0", "0", "[::]"):  # noqa: S104 - read, not bound
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/"
