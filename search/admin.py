@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from storage.admin import ReadOnlyAdmin
 
 from .auth import request_actor
-from .exports import audit_csv_lines
+from .exports import audit_csv_filename, audit_csv_lines, audit_events_between
 from .models import AccessEvent, ApiToken
 from .services import api_token_issue
 
@@ -35,12 +36,73 @@ class AccessEventAdmin(ReadOnlyAdmin):  # the audit is append-only
 
     @admin.action(description=_("Export the selected events as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
-        response = StreamingHttpResponse(
-            audit_csv_lines(events=queryset), content_type="text/csv; charset=utf-8"
-        )
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="opvideo-audit-{stamp}.csv"'
-        return response
+        return _csv_response(events=queryset)
+
+    def get_urls(self):
+        export = self.admin_site.admin_view(self.export_view)
+        return [path("export/", export, name="search_accessevent_export"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_export": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def export_view(self, request) -> HttpResponse:
+        """The events the changelist's filters (carried in the query string) select within a
+        date range, streamed as CSV; GET shows the form, POST exports."""
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        try:
+            # The same filters, search and their validation as the list the link came from.
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(request.path)
+        form = AuditExportForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            return _csv_response(
+                events=audit_events_between(
+                    events=changelist.get_queryset(request),
+                    date_from=form.cleaned_data["date_from"],
+                    date_to=form.cleaned_data["date_to"],
+                )
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Export the access audit"),
+            "form": form,
+            "filters": changelist.get_query_string(),
+            "filtered": bool(changelist.get_filters_params() or changelist.query),
+        }
+        return TemplateResponse(request, "admin/search/accessevent/export.html", context)
+
+
+def _csv_response(*, events) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        audit_csv_lines(events=events), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{audit_csv_filename()}"'
+    return response
+
+
+class AuditExportForm(forms.Form):
+    """The days to export, both included; a bounded range keeps one export a sane size."""
+
+    MAX_DAYS = 366
+
+    date_from = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end:
+            if end < start:
+                raise ValidationError(_("The end date is before the start date."))
+            if (end - start).days + 1 > self.MAX_DAYS:
+                raise ValidationError(
+                    _("At most %(days)d days in one export.") % {"days": self.MAX_DAYS}
+                )
+        return cleaned
 
 
 # Where the key waits, in the server-side session, between the add form's POST and the page

@@ -1,4 +1,9 @@
-"""The access audit as CSV, safe to open in a spreadsheet.
+"""The access audit as CSV that Excel opens as it is, and safe to open there.
+
+Excel (in a Russian locale) splits a line on ``;`` and reads a file as UTF-8 only when it
+begins with a byte order mark; without one the Cyrillic turns into mojibake. Headers are
+translated, the stored search filters get a column each (a Python dict in a cell is of no use
+to whoever filters the sheet), and times are local, in the format a Russian Excel recognises.
 
 Audit rows carry text chosen by whoever made the request (a User-Agent, a hold reason, a
 search query). A spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` as a
@@ -7,28 +12,62 @@ smuggle one past a naive check; OWASP's advice is to start such a cell with a si
 """
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import AccessEvent
 
-CSV_COLUMNS = [
-    "at",
-    "username",
-    "action",
-    "via_api",
-    "session_id",
-    "video_id",
-    "query",
-    "result_count",
-    "detail",
-    "remote_addr",
-    "user_agent",
-]
-
+BOM = "\ufeff"
+DELIMITER = ";"
+TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+DATE_FORMAT = "%d.%m.%Y"
+CHUNK_SIZE = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _local_time(event: AccessEvent) -> str:
+    return timezone.localtime(event.at).strftime(TIME_FORMAT)
+
+
+def _query_date(key: str) -> Callable[[AccessEvent], str]:
+    # The filters store ISO dates; shown the way the time column is, or as stored if odd.
+    def cell(event: AccessEvent) -> str:
+        value = (event.query or {}).get(key, "")
+        try:
+            return date.fromisoformat(value).strftime(DATE_FORMAT)
+        except (TypeError, ValueError):
+            return value
+
+    return cell
+
+
+def _query(key: str) -> Callable[[AccessEvent], object]:
+    return lambda event: (event.query or {}).get(key, "") if isinstance(event.query, dict) else ""
+
+
+# (header, cell): the query keys are the ones search.selectors.VideoFilters.as_query writes.
+COLUMNS: list[tuple[str, Callable[[AccessEvent], object]]] = [
+    (_("time"), _local_time),
+    (_("user name"), lambda e: e.username),
+    (_("action"), lambda e: e.get_action_display()),
+    (_("through the API"), lambda e: gettext("yes") if e.via_api else gettext("no")),
+    (_("session id"), lambda e: e.session_id),
+    (_("recording id"), lambda e: e.video_id),
+    (_("searched session"), _query("session")),
+    (_("searched project"), _query("project")),
+    (_("searched from"), _query_date("from")),
+    (_("searched to"), _query_date("to")),
+    (_("searched zone"), _query("zone")),
+    (_("results"), lambda e: e.result_count),
+    (_("detail"), lambda e: e.detail),
+    (_("address"), lambda e: e.remote_addr),
+    (_("browser"), lambda e: e.user_agent),
+]
 
 
 def csv_cell(*, value: object) -> str:
@@ -48,14 +87,27 @@ def _line(writer, values: Iterable[object]) -> str:
 
 
 def audit_csv_lines(*, events: QuerySet[AccessEvent]) -> Iterator[str]:
-    """The header and one line per event, oldest first, every cell through ``csv_cell``."""
-    writer = csv.writer(_Echo())
-    yield _line(writer, CSV_COLUMNS)
-    for event in events.order_by("at", "id").iterator(chunk_size=2000):
-        yield _line(
-            writer,
-            (
-                timezone.localtime(event.at).isoformat() if col == "at" else getattr(event, col)
-                for col in CSV_COLUMNS
-            ),
-        )
+    """The BOM and header, then one line per event, oldest first, every cell through
+    ``csv_cell``. The rows are read ``CHUNK_SIZE`` at a time, so a year of audit streams
+    out without being held in memory."""
+    writer = csv.writer(_Echo(), delimiter=DELIMITER)
+    yield BOM + _line(writer, (str(header) for header, _cell in COLUMNS))
+    for event in events.order_by("at", "id").iterator(chunk_size=CHUNK_SIZE):
+        yield _line(writer, (cell(event) for _header, cell in COLUMNS))
+
+
+def audit_events_between(
+    *, events: QuerySet[AccessEvent], date_from: date, date_to: date
+) -> QuerySet[AccessEvent]:
+    """The events from the start of ``date_from`` to the end of ``date_to``, both days in
+    TIME_ZONE: a half-open range on ``at`` keeps its index usable (``__date`` would not)."""
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(date_from, time.min), zone)
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min), zone)
+    return events.filter(at__gte=start, at__lt=end)
+
+
+def audit_csv_filename(*, now: datetime | None = None) -> str:
+    """A name that sorts by when the file was made."""
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    return f"opvideo-audit-{stamp}.csv"
