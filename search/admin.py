@@ -84,13 +84,16 @@ def _csv_response(*, events) -> StreamingHttpResponse:
     return response
 
 
+DAY_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class AuditExportForm(forms.Form):
     """The days to export, both included; a bounded range keeps one export a sane size."""
 
     MAX_DAYS = 366
 
-    date_from = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("first day"), widget=DAY_INPUT)
+    date_to = forms.DateField(label=_("last day"), widget=DAY_INPUT)
 
     def clean(self):
         cleaned = super().clean()

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from search.exports import COLUMNS
 from search.models import AccessEvent, ApiToken
 from search.services import api_token_issue
 from storage.models import Video
@@ -352,9 +353,11 @@ def test_audit_is_read_only_in_the_admin_and_exports_csv(admin_client, operator,
         {"action": "export_csv", "_selected_action": [e.pk for e in AccessEvent.objects.all()]},
     )
     assert exported.status_code == 200
-    rows = list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))
-    assert rows[0][:3] == ["at", "username", "action"]
-    assert {r[2] for r in rows[1:]} == {"search"}
+    text = b"".join(exported.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == [str(header) for header, _cell in COLUMNS]
+    assert {r[2] for r in rows[1:]} == {str(AccessEvent.Action.SEARCH.label)}
+    assert {r[6] for r in rows[1:]} == {TARGET}  # the searched session, a column of its own
     bulk_delete = admin_client.post(
         "/admin/search/accessevent/",
         {"action": "delete_selected", "_selected_action": [event.pk]},
