@@ -92,8 +92,8 @@ class AuditExportForm(forms.Form):
 
     MAX_DAYS = 366
 
-    date_from = forms.DateField(label=_("first day"), widget=DAY_INPUT)
-    date_to = forms.DateField(label=_("last day"), widget=DAY_INPUT)
+    date_from = forms.DateField(label=_("First day"), widget=DAY_INPUT)
+    date_to = forms.DateField(label=_("Last day"), widget=DAY_INPUT)
 
     def clean(self):
         cleaned = super().clean()
