@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tests.e2e.admin_pages import ARTIFACTS, PASSWORD, WIDTHS, admin_sign_in, page_fits
+from tests.e2e.admin_pages import ARTIFACTS, PASSWORD, admin_sign_in, at_each_width, page_fits
 from tests.factories import make_zone
 from tests.services.browser import chromium
 from zones import selectors
@@ -30,9 +30,7 @@ def test_zone_page_offers_line_and_command_to_copy(live_server):
     ) as browser:
         page = browser.new_page()
         admin_sign_in(page, base_url=live_server.url)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.goto(url)
+        for width in at_each_width(page, url=url):
             box = page.locator(".zone-setup")
             assert box.locator("h2").inner_text() == "Подготовка сервера хранения"
             assert page.inner_text("#zone-authorized-keys") == line
@@ -65,9 +63,7 @@ def test_regenerating_the_link_secret_asks_first(live_server):
     with chromium(locale="ru-RU", viewport={"width": 1366, "height": 900}) as browser:
         page = browser.new_page()
         admin_sign_in(page, base_url=live_server.url)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.goto(url)
+        for width in at_each_width(page, url=url):
             page.check(f"input[name=_selected_action][value='{zone.pk}']")
             page.select_option("select[name=action]", "regenerate_link_secret")
             page.click("button[name=index]")
