@@ -9,9 +9,11 @@ list the zones and give a zone a new key; only the key display reports the probl
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
@@ -19,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
-from . import host_keys, selectors, ssh_keys
+from . import deployment, host_keys, selectors, ssh_keys
 from .fields import FieldDecryptionError
 from .forms import HostKeyAction, ZoneAdminForm
 from .models import Zone
@@ -58,6 +60,7 @@ class ZoneAdmin(admin.ModelAdmin):
         "created_at",
     )
     save_on_top = False
+    change_form_template = "admin/zones/zone/change_form.html"
 
     class Media:
         css = {"all": ["zones/admin.css"]}
@@ -142,6 +145,23 @@ class ZoneAdmin(admin.ModelAdmin):
             title = _("View zone")
         extra_context = {"title": title, **(extra_context or {})}
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context["zone_setup"] = self._setup_commands(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _setup_commands(self, obj: Zone) -> dict[str, str]:
+        """What the top of a saved zone's page offers to copy: the storage server's line and
+        the bootstrap.sh command that installs it, or why they cannot be built."""
+        key = self._key_or_problem(obj)
+        if not isinstance(key, ssh_keys.SshKey):
+            return {"problem": key}
+        try:
+            line = selectors.zone_authorized_keys_line(zone=obj)
+        except ValidationError as exc:
+            return {"problem": " ".join(exc.messages)}
+        return {"line": line, "command": selectors.zone_bootstrap_command(zone=obj, line=line)}
 
     def changelist_view(self, request, extra_context=None):
         if self.has_change_permission(request):
@@ -257,6 +277,23 @@ class ZoneAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Regenerate video link secret"), permissions=["change"])
     def regenerate_link_secret(self, request, queryset):
+        # Every link handed out breaks at once: the first POST (the action itself) only
+        # shows what breaks; the page's own POST, with "confirm", does it.
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/zones/zone/regenerate_link_secret.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Regenerate the video link secret?"),
+                    "opts": self.model._meta,
+                    "zones": [
+                        (zone, *deployment.link_secret_reload_commands(zone_name=zone.name))
+                        for zone in queryset.order_by("name")
+                    ],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         count = zones_link_secret_regenerate(zones=queryset)
         self.message_user(
             request,
@@ -270,6 +307,7 @@ class ZoneAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+        return None
 
     # --- read-only displays -----------------------------------------------------------------
 

@@ -56,6 +56,28 @@ def link_secret_name(*, zone_name: str) -> str:
     return f"{STACK_NAME}_link_secret_{zone_name}"
 
 
+def link_secret_reload_commands(*, zone_name: str) -> tuple[str, str]:
+    """How to give the zone's nginx a regenerated link secret: (without Docker, in the stack).
+
+    A Swarm secret cannot be changed in place, so the stack's way removes the service and
+    the secret, creates the secret again (README, "Adding a zone", step 4) and redeploys.
+    """
+    nginx, _worker = service_names(zone_name=zone_name)
+    secret = link_secret_name(zone_name=zone_name)
+    conf = f"/etc/nginx/opvideo-{zone_name}.conf"
+    plain = (
+        f"python manage.py render_nginx_conf --zone {zone_name} > {conf} && "
+        f"nginx -c {conf} -s reload"
+    )
+    stack = (
+        f"docker service rm {STACK_NAME}_{nginx} && docker secret rm {secret}\n"
+        f'docker exec "$web" opvideo manage zone_link_secret --zone {zone_name} '
+        f"| docker secret create {secret} -\n"
+        f"docker stack deploy -c docker-compose.yml {STACK_NAME}"
+    )
+    return plain, stack
+
+
 class _Template(string.Template):
     # @{NAME} placeholders: the text is full of Compose's own ${VARIABLE}s, which must stay.
     delimiter = "@"

@@ -6,6 +6,7 @@ client) reads its own zone's sealed copy (``client_agent.selectors.zone_ssh_key`
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -121,6 +122,18 @@ def zone_authorized_keys_line(
 ) -> str:
     """The line to install on the zone's storage server (see ``ssh_keys.authorized_keys_line``)."""
     return ssh_keys.authorized_keys_line(zone=zone, rsync_path=rsync_path, config_path=config_path)
+
+
+def zone_bootstrap_command(*, zone: Zone, line: str | None = None) -> str:
+    """The command that prepares the zone's storage server (docker/storage/bootstrap.sh).
+
+    Built around the zone's own authorized_keys line, quoted for the shell, so an admin can
+    paste it as it is: the line says PATH_DST and the upload module, the user is the zone's.
+    ``line`` spares building the line twice when the caller already has it.
+    """
+    if line is None:
+        line = zone_authorized_keys_line(zone=zone)
+    return f"./bootstrap.sh --user {shlex.quote(zone.ssh_user)} --line {shlex.quote(line)}"
 
 
 @dataclass(frozen=True)

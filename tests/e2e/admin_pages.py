@@ -49,3 +49,11 @@ def page_fits(page, *, name: str, width: int, fieldsets: bool = False) -> Path:
         assert clipped == [], (name, width, clipped)
     assert shot.stat().st_size > 5_000
     return shot
+
+
+def at_each_width(page, *, url: str):
+    """Open ``url`` at each of WIDTHS in turn, yielding the width (the page is loaded)."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        yield width

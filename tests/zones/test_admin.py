@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text, Cyrillic letters on purpose
 """The zone admin, driven as a superuser through Django's test client (Russian by default)."""
 
 import datetime
@@ -276,16 +277,31 @@ def test_wrong_encryption_key_still_lists_and_lets_the_key_be_replaced(admin_cli
         assert "opvideo-kursk" in fixed  # the line for the new key
 
 
-def test_regenerate_link_secret_action(admin_client, form_data):
+def test_regenerate_link_secret_asks_first_then_regenerates(admin_client, form_data):
     kursk = saved_zone(admin_client, form_data)
     orel = saved_zone(admin_client, {**form_data, "name": "orel"})
     before = {z.pk: z.link_secret for z in (kursk, orel)}
+    chosen = {"action": "regenerate_link_secret", "_selected_action": [kursk.pk]}
+    admin_client.get(LIST_URL)  # shows (and so clears) the "zone added" messages
 
-    response = admin_client.post(
-        LIST_URL,
-        {"action": "regenerate_link_secret", "_selected_action": [kursk.pk]},
-        follow=True,
-    )
+    # The action itself only shows what breaks: nothing is changed yet.
+    asked = admin_client.post(LIST_URL, chosen)
+
+    assert asked.status_code == 200
+    assert asked.templates[0].name == "admin/zones/zone/regenerate_link_secret.html"
+    html = asked.content.decode()
+    assert {z.pk: Zone.objects.get(pk=z.pk).link_secret for z in (kursk, orel)} == before
+    assert "--zone kursk" in html and "orel" not in html
+    assert "Эта площадка получит новый секрет ссылок на видео" in html
+    assert "Все уже выданные ссылки на видео сразу перестанут работать" in html
+    assert "Плееры, открытые в браузерах, перестанут работать" in html
+    assert "render_nginx_conf --zone kursk &gt; /etc/nginx/opvideo-kursk.conf" in html
+    assert "docker secret create opvideo_link_secret_kursk -" in html
+    assert 'value="Да, сгенерировать"' in html and "Отмена" in html
+    assert before[kursk.pk] not in html
+    assert not list(asked.context["messages"])
+
+    response = admin_client.post(LIST_URL, {**chosen, "confirm": "yes"}, follow=True)
 
     assert response.status_code == 200
     kursk.refresh_from_db()
@@ -296,6 +312,37 @@ def test_regenerate_link_secret_action(admin_client, form_data):
     assert last.level == messages.SUCCESS
     assert "1" in last.message
     assert kursk.link_secret not in response.content.decode()
+
+
+def test_confirmation_page_lists_every_chosen_zone(admin_client, form_data):
+    kursk = saved_zone(admin_client, form_data)
+    orel = saved_zone(admin_client, {**form_data, "name": "orel"})
+
+    html = admin_client.post(
+        LIST_URL, {"action": "regenerate_link_secret", "_selected_action": [kursk.pk, orel.pk]}
+    ).content.decode()
+
+    assert "Каждая из этих площадок получит новый секрет ссылок на видео" in html
+    assert html.count('name="_selected_action"') == 2
+    assert "render_nginx_conf --zone orel" in html
+
+
+def test_saved_zone_page_starts_with_the_line_and_the_bootstrap_command(admin_client, form_data):
+    zone = saved_zone(admin_client, form_data)
+    line = selectors.zone_authorized_keys_line(zone=zone)
+
+    html = admin_client.get(change_url(zone)).content.decode()
+
+    command = f"./bootstrap.sh --user opvideo --line '{line}'"
+    assert selectors.zone_bootstrap_command(zone=zone) == command
+    box = html.index('id="zone-setup-title"')
+    assert box < html.index('name="name"')  # above the form's first field
+    assert html.index(f'id="zone-authorized-keys">{escape(line)}</pre>') > box
+    assert f'id="zone-bootstrap-command">{escape(command)}</pre>' in html
+    assert html.count('class="button zone-copy"') == 2
+    assert "zones/copy.js" in html
+    assert "Подготовка сервера хранения" in html
+    assert 'id="zone-setup-title"' not in admin_client.get(ADD_URL).content.decode()
 
 
 def test_deleting_a_zone_with_recordings_is_refused_with_a_page(admin_client, form_data):
