@@ -42,21 +42,39 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+ERROR_SHOWN = 80  # characters of the last error's first line in the list; the page has it all
+
+
+def _short_time(value) -> str:
+    """``30.11 23:08`` in TIME_ZONE (with the year when it is not this one); a dash for never."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    if local.year != timezone.localdate().year:
+        return f"{local:%d.%m.%Y %H:%M}"
+    return f"{local:%d.%m %H:%M}"
+
+
 @admin.register(Workstation)
 class WorkstationAdmin(admin.ModelAdmin):
+    # Short cells (times as 30.11 23:08; the three counts in one cell; the error cut short)
+    # so the list fits 1366 px beside the admin's menu and the filter: the last delivery and
+    # the error are seen without scrolling. Each row's page has every field in full (the
+    # client's version too, left out here).
     list_display = (
         "host",
         "zone_name",
         "healthy",
-        "last_seen",
-        "last_success",
-        "pending_count",
-        "unparseable_count",
-        "collision_count",
+        "seen",
+        "succeeded",
+        "counts",
         "short_error",
-        "version",
     )
     list_filter = (HealthFilter, "zone")
+
+    class Media:
+        css = {"all": ["client_agent/admin.css"]}
+
     search_fields = ("host",)
     ordering = ("last_seen",)
     list_select_related = ("zone",)
@@ -71,10 +89,23 @@ class WorkstationAdmin(admin.ModelAdmin):
     def healthy(self, obj: Workstation) -> bool:
         return not obj.quiet
 
+    @admin.display(description=_("last seen"), ordering="last_seen")
+    def seen(self, obj: Workstation) -> str:
+        return _short_time(obj.last_seen)
+
+    @admin.display(description=_("last delivery"), ordering="last_success")
+    def succeeded(self, obj: Workstation) -> str:
+        return _short_time(obj.last_success)
+
+    @admin.display(description=_("waiting · left in place · conflicts"), ordering="-pending_count")
+    def counts(self, obj: Workstation) -> str:
+        return f"{obj.pending_count} · {obj.unparseable_count} · {obj.collision_count}"
+
     @admin.display(description=_("last error"))
     def short_error(self, obj: Workstation) -> str:
         first = obj.last_error.splitlines()[0] if obj.last_error else ""
-        return first[:120] + ("…" if len(first) > 120 or "\n" in obj.last_error else "")
+        cut = ERROR_SHOWN
+        return first[:cut] + ("…" if len(first) > cut or "\n" in obj.last_error else "")
 
     def has_add_permission(self, request):
         return False

@@ -67,7 +67,7 @@ def test_the_custody_admin_pages_read_in_russian_and_fit(live_server):
     pages = {
         "workstations": (
             reverse("admin:client_agent_workstation_changelist"),
-            ["Рабочие места", "оставлено: конфликт содержимого"],
+            ["Рабочие места", "ждут · оставлены · конфликты", "последняя доставка"],
         ),
         "findings": (
             reverse("admin:storage_integrityfinding_changelist"),
@@ -98,3 +98,11 @@ def test_the_custody_admin_pages_read_in_russian_and_fit(live_server):
                 for text in texts:
                     assert text.lower() in body.lower(), (label, width, text)
                 page_fits(page, name=f"admin-{label}", width=width)
+                if label == "workstations" and width == 1366:
+                    # The admin scrolls a wide list inside its box: the page fits, the
+                    # list would not. At a desktop's width it must, error column included.
+                    hidden = page.evaluate(
+                        "() => { const r = document.querySelector('#changelist .results');"
+                        " return r.scrollWidth - r.clientWidth; }"
+                    )
+                    assert hidden <= 0, hidden
