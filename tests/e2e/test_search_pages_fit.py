@@ -92,7 +92,9 @@ FORM_INSIDE = (
 )
 
 
-def test_results_empty_and_404_pages_fit_at_each_width(results, live_server):
+def test_results_empty_and_404_pages_fit_at_each_width(results, live_server, settings):
+    # The project's URLs plus a view that fails on purpose: the 500 page as production shows it.
+    settings.ROOT_URLCONF = "tests.search.error_urls"
     base = live_server.url
     with chromium(locale="ru-RU", viewport={"width": 1366, "height": 900}) as browser:
         page = browser.new_page()
@@ -127,3 +129,8 @@ def test_results_empty_and_404_pages_fit_at_each_width(results, live_server):
             assert response.status == 404
             assert "Вернуться к поиску" in page.inner_text("main")
             page_fits(page, name="search-404", width=width)
+
+            response = page.goto(f"{base}/test-fail/")
+            assert response.status == 500
+            assert "Вернуться к поиску" in page.inner_text("main")
+            page_fits(page, name="search-500", width=width)
