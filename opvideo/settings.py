@@ -285,6 +285,13 @@ OPVIDEO_MEDIA_INTERVAL_MINUTES = env.int("OPVIDEO_MEDIA_INTERVAL_MINUTES", defau
 OPVIDEO_MEDIA_RUN_LIMIT = env.int("OPVIDEO_MEDIA_RUN_LIMIT", default=200)
 OPVIDEO_MEDIA_RUN_SECONDS = env.int("OPVIDEO_MEDIA_RUN_SECONDS", default=240)
 
+# The storage forecast (storage.capacity): the worker's snapshot of PATH_DST every this many
+# minutes; the rates are the mean of this many complete days; below this many days to a full
+# disk (or when the zone's retention does not fit) every admin page warns.
+OPVIDEO_CAPACITY_INTERVAL_MINUTES = env.int("OPVIDEO_CAPACITY_INTERVAL_MINUTES", default=60)
+OPVIDEO_CAPACITY_WINDOW_DAYS = env.int("OPVIDEO_CAPACITY_WINDOW_DAYS", default=14)
+OPVIDEO_CAPACITY_WARN_DAYS = env.float("OPVIDEO_CAPACITY_WARN_DAYS", default=14)
+
 # --- Celery -----------------------------------------------------------------------------------
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one
 # worker per zone's storage server, consuming only the queue zone.<ZONE>.

@@ -182,6 +182,9 @@ class Video(models.Model):
             models.Index(fields=["zone", "integrity_checked_at"], name="VIDEO_INTEGRITY_DUE_IDX"),
             # The zone worker takes the rows it has not read yet (storage.media).
             models.Index(fields=["zone", "media_state"], name="VIDEO_MEDIA_DUE_IDX"),
+            # The hourly roll-up counts a zone's arrivals of the last days (ZoneDay) by
+            # range, without reading the zone's older rows.
+            models.Index(fields=["zone", "registered_at"], name="VIDEO_ZONE_REGISTERED_IDX"),
         ]
 
     def __str__(self) -> str:
@@ -343,3 +346,81 @@ class VideoNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.video_id} @{self.at_seconds:.1f}s: {self.text[:40]}"
+
+
+class ZoneDay(models.Model):
+    """One zone's day in figures: recordings received (registered) and purged, and their
+    bytes. The dashboard, the forecast and the metrics read these few rows (20 zones by 90
+    days) instead of scanning VIDEO. The zone's worker rolls up the last days every hour
+    (``storage.capacity``); ``day`` is the local date (TIME_ZONE)."""
+
+    zone = models.ForeignKey(
+        Zone,
+        on_delete=models.CASCADE,
+        db_column="ZONE_ID",
+        related_name="days",
+        verbose_name=_("zone"),
+    )
+    day = models.DateField(_("day"), db_column="DAY")
+    received = models.PositiveIntegerField(
+        _("recordings received"), default=0, db_column="RECEIVED"
+    )
+    received_bytes = models.PositiveBigIntegerField(
+        _("bytes received"), default=0, db_column="RECEIVED_BYTES"
+    )
+    purged = models.PositiveIntegerField(_("recordings purged"), default=0, db_column="PURGED")
+    purged_bytes = models.PositiveBigIntegerField(
+        _("bytes purged"), default=0, db_column="PURGED_BYTES"
+    )
+    updated_at = models.DateTimeField(_("updated"), db_column="UPDATED_AT")
+
+    class Meta:
+        db_table = "ZONE_DAY"
+        verbose_name = _("zone day")
+        verbose_name_plural = _("zone days")
+        ordering = ["zone", "-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["zone", "day"], name="ZONE_DAY_UNIQ"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.day:%Y-%m-%d}"
+
+
+class StorageSnapshot(models.Model):
+    """The zone's storage directory (PATH_DST) as its worker found it: the file system's
+    total, used and free bytes, the recordings' file count and bytes, and the oldest one's
+    date. Taken
+    every hour on the storage server (``storage.capacity``); the forecast reads the latest
+    and the trend."""
+
+    zone = models.ForeignKey(
+        Zone,
+        on_delete=models.CASCADE,
+        db_column="ZONE_ID",
+        related_name="snapshots",
+        verbose_name=_("zone"),
+    )
+    taken_at = models.DateTimeField(_("taken"), db_column="TAKEN_AT")
+    total_bytes = models.PositiveBigIntegerField(_("disk size, bytes"), db_column="TOTAL_BYTES")
+    used_bytes = models.PositiveBigIntegerField(_("used, bytes"), db_column="USED_BYTES")
+    free_bytes = models.PositiveBigIntegerField(_("free, bytes"), db_column="FREE_BYTES")
+    file_count = models.PositiveBigIntegerField(_("files"), db_column="FILE_COUNT")
+    # The recordings' own bytes (the files counted): used minus these is what else the
+    # disk holds, which the recordings' retention has to fit beside.
+    file_bytes = models.PositiveBigIntegerField(_("files, bytes"), db_column="FILE_BYTES")
+    oldest_recording = models.DateField(
+        _("oldest recording"), null=True, blank=True, db_column="OLDEST_RECORDING"
+    )
+
+    class Meta:
+        db_table = "STORAGE_SNAPSHOT"
+        verbose_name = _("storage snapshot")
+        verbose_name_plural = _("storage snapshots")
+        ordering = ["zone", "-taken_at"]
+        indexes = [
+            models.Index(fields=["zone", "taken_at"], name="STORAGE_SNAPSHOT_ZONE_IDX"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.taken_at:%Y-%m-%d %H:%M}"

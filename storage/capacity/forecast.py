@@ -1,0 +1,151 @@
+"""The storage forecast of each zone, from its last snapshot and its last days' figures.
+
+Read only from ``StorageSnapshot`` and ``ZoneDay`` (a few hundred rows for all zones), never
+from VIDEO: the admin home, ``/metrics`` and the API call it on every request.
+
+The rate is the mean of the last ``OPVIDEO_CAPACITY_WINDOW_DAYS`` complete days (today is
+still filling). Growth is what arrived minus what the purge freed; the disk fills in
+``free / growth`` days. Retention fits when ``retention_days`` days of arrivals at that rate
+(what the disk holds once the purge keeps pace) fit on the disk beside what else is on it
+(used bytes less the recordings' own).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from zones.models import Zone
+
+from ..models import StorageSnapshot, ZoneDay
+
+
+@dataclass(frozen=True)
+class ZoneForecast:
+    zone: Zone
+    snapshot: StorageSnapshot | None
+    # Mean bytes a day over the window's complete days (None: no day recorded yet).
+    ingest_per_day: float | None
+    purge_per_day: float | None
+    window_days: int
+
+    @property
+    def growth_per_day(self) -> float | None:
+        if self.ingest_per_day is None:
+            return None
+        return self.ingest_per_day - (self.purge_per_day or 0.0)
+
+    @property
+    def days_to_full(self) -> float | None:
+        """Days until the disk is full at the current net growth; None when it does not
+        grow (or nothing is known): it never fills at this rate."""
+        growth = self.growth_per_day
+        if self.snapshot is None or growth is None or growth <= 0:
+            return None
+        return self.snapshot.free_bytes / growth
+
+    @property
+    def retention_bytes(self) -> float | None:
+        """What keeping the zone's retention takes at the current arrival rate."""
+        if self.ingest_per_day is None:
+            return None
+        return self.ingest_per_day * self.zone.retention_days
+
+    @property
+    def room_bytes(self) -> int | None:
+        """What the disk can give the recordings: its size less what else is on it (the
+        system, previews, other files)."""
+        if self.snapshot is None:
+            return None
+        other = max(self.snapshot.used_bytes - self.snapshot.file_bytes, 0)
+        return max(self.snapshot.total_bytes - other, 0)
+
+    @property
+    def retention_fits(self) -> bool | None:
+        """Whether ``retention_days`` of arrivals fit on the disk; None: not known yet."""
+        need, room = self.retention_bytes, self.room_bytes
+        if need is None or room is None:
+            return None
+        return need <= room
+
+    @property
+    def warning(self) -> bool:
+        """Whether an admin must act: the disk fills within the threshold, or retention
+        does not fit."""
+        days = self.days_to_full
+        soon = days is not None and days < settings.OPVIDEO_CAPACITY_WARN_DAYS
+        return soon or self.retention_fits is False
+
+    @property
+    def full_on(self) -> date | None:
+        days = self.days_to_full
+        if days is None or math.isinf(days) or days > 36500:
+            return None
+        return timezone.localdate() + timedelta(days=int(days))
+
+
+def latest_snapshots(zone_ids) -> dict[int, StorageSnapshot]:
+    """Each zone's latest snapshot: one query for the newest time per zone, one for rows."""
+    newest = (
+        StorageSnapshot.objects.filter(zone_id__in=zone_ids)
+        .values("zone_id")
+        .annotate(at=Max("taken_at"))
+    )
+    pairs = {(row["zone_id"], row["at"]) for row in newest}
+    if not pairs:
+        return {}
+    rows = StorageSnapshot.objects.filter(
+        zone_id__in={zone for zone, _ in pairs}, taken_at__in={at for _, at in pairs}
+    )
+    return {row.zone_id: row for row in rows if (row.zone_id, row.taken_at) in pairs}
+
+
+def zone_forecasts(
+    zones=None, *, today: date | None = None, window_days: int | None = None
+) -> list[ZoneForecast]:
+    """The forecast of each of ``zones`` (default: the enabled ones, by name)."""
+    if zones is None:
+        zones = Zone.objects.filter(enabled=True).order_by("name")
+    zones = list(zones)
+    today = today or timezone.localdate()
+    window = window_days or settings.OPVIDEO_CAPACITY_WINDOW_DAYS
+    first = today - timedelta(days=window)
+    ids = [zone.pk for zone in zones]
+    days: dict[int, list[ZoneDay]] = defaultdict(list)
+    for row in ZoneDay.objects.filter(zone_id__in=ids, day__gte=first, day__lt=today):
+        days[row.zone_id].append(row)
+    snapshots = latest_snapshots(ids)
+    forecasts = []
+    for zone in zones:
+        rows = days.get(zone.pk, [])
+        if rows:
+            # Days without a row are days nothing arrived, once the zone has any row in
+            # the window: the mean is over the whole window from the first recorded day.
+            span = (today - min(row.day for row in rows)).days
+            ingest = sum(row.received_bytes for row in rows) / span
+            purge = sum(row.purged_bytes for row in rows) / span
+        else:
+            ingest = purge = None
+        forecasts.append(
+            ZoneForecast(
+                zone=zone,
+                snapshot=snapshots.get(zone.pk),
+                ingest_per_day=ingest,
+                purge_per_day=purge,
+                window_days=window,
+            )
+        )
+    return forecasts
+
+
+def snapshot_age(snapshot: StorageSnapshot | None, *, now: datetime | None = None):
+    """How long ago the snapshot was taken (None: never)."""
+    if snapshot is None:
+        return None
+    return (now or timezone.now()) - snapshot.taken_at
