@@ -104,6 +104,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # The dashboard on the admin home (templates/admin/index.html).
+            "libraries": {"opvideo_dashboard": "opvideo.dashboard.templatetags"},
         },
     },
 ]

@@ -1,0 +1,217 @@
+"""``{% admin_dashboard %}``: the dashboard above the admin's app list.
+
+A template tag rather than the admin site's ``index`` context, so the admin site itself
+(whose app list another part of the project regroups) stays untouched. Registered in
+TEMPLATES' ``libraries`` as ``opvideo_dashboard``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import formats
+from .data import FAILING, OK, QUIET, ZoneBoard, dashboard_read
+from .svg import disk_plot, forecast_sentence, health_bar, ingest_plot
+
+register = template.Library()
+
+STALE = timedelta(hours=26)  # a daily job not heard from for longer has missed a day
+
+
+@register.inclusion_tag("admin/dashboard.html", takes_context=True)
+def admin_dashboard(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_staff:
+        return {"board": None}
+    now = timezone.now()
+    board = dashboard_read(user=user, now=now)
+    return {
+        "board": board,
+        "rows": [_row(zone, board=board, now=now) for zone in board.zones],
+        "first_day": formats.day(board.first_day),
+        "today": formats.day(board.today),
+    }
+
+
+def _row(zone: ZoneBoard, *, board, now) -> dict:
+    pk, name = zone.zone.pk, zone.zone.name
+    row = {
+        "name": name,
+        "url": reverse("admin:zones_zone_change", args=[pk]),
+        "ingest": ingest_plot(zone.days, ident=f"dash-in-{pk}", zone=name),
+        "disk": disk_plot(
+            zone.disk, zone.forecast, today=board.today, ident=f"dash-disk-{pk}", zone=name
+        ),
+        "totals": _(
+            "%(count)s, %(bytes)s in %(days)s days",
+        )
+        % {
+            "count": ngettext("%(n)s recording", "%(n)s recordings", zone.received_total)
+            % {"n": formats.number(zone.received_total)},
+            "bytes": formats.size(zone.received_bytes_total),
+            "days": len(zone.days),
+        },
+    }
+    row.update(_disk_cell(zone))
+    if board.workstations:
+        row["health"] = _health_cell(zone, pk=pk)
+        row["waiting"] = _waiting_cell(zone, pk=pk)
+    if board.purges:
+        row["purge"] = _purge_cell(zone, now=now)
+    if board.integrity or board.recordings:
+        row["integrity"] = _integrity_cell(zone, now=now, findings=board.integrity)
+    return row
+
+
+def _workstations_url(**params) -> str:
+    return f"{reverse('admin:client_agent_workstation_changelist')}?{urlencode(params)}"
+
+
+def _health_cell(zone: ZoneBoard, *, pk: int) -> dict:
+    health = zone.health or {}
+    words = {
+        OK: ngettext("%(n)s ok", "%(n)s ok", health.get(OK, 0)),
+        QUIET: ngettext("%(n)s quiet", "%(n)s quiet", health.get(QUIET, 0)),
+        FAILING: ngettext("%(n)s failing", "%(n)s failing", health.get(FAILING, 0)),
+    }
+    links = [
+        {
+            "state": state,
+            "count": health.get(state, 0),
+            "text": words[state] % {"n": formats.number(health.get(state, 0))},
+            "url": _workstations_url(zone__id__exact=pk, health=state),
+        }
+        for state in (OK, QUIET, FAILING)
+    ]
+    label = ", ".join(link["text"] for link in links)
+    return {
+        "links": links,
+        "bar": health_bar(health, ident=f"dash-ws-{pk}", label=label),
+        "total": zone.workstations,
+    }
+
+
+def _waiting_cell(zone: ZoneBoard, *, pk: int) -> dict:
+    if not zone.waiting:
+        return {"text": _("nothing waiting"), "state": "ok"}
+    return {
+        "text": ngettext(
+            "%(n)s recording on %(hosts)s",
+            "%(n)s recordings on %(hosts)s",
+            zone.waiting,
+        )
+        % {
+            "n": formats.number(zone.waiting),
+            "hosts": ngettext("%(n)s workstation", "%(n)s workstations", zone.waiting_hosts)
+            % {"n": formats.number(zone.waiting_hosts)},
+        },
+        "state": "warn",
+        "url": f"{reverse('admin:client_agent_workstation_changelist')}?"
+        + urlencode({"zone__id__exact": pk, "o": "6"}),
+    }
+
+
+def _purge_cell(zone: ZoneBoard, *, now) -> dict:
+    run = zone.purge
+    if run is None:
+        return {"state": "none", "status": _("no purge has run yet")}
+    trouble = run.failed or run.refused or run.differs
+    if run.status in ("failed", "interrupted"):
+        state = "bad"
+    elif run.status == "running":
+        state = "info"
+    elif trouble or now - run.started_at > STALE:
+        state = "warn"
+    else:
+        state = "ok"
+    counts = _("deleted %(deleted)s, failed %(failed)s, refused %(refused)s") % {
+        "deleted": formats.number(run.deleted),
+        "failed": formats.number(run.failed),
+        "refused": formats.number(run.refused),
+    }
+    return {
+        "state": state,
+        "when": formats.moment(run.started_at),
+        "status": run.get_status_display(),
+        "counts": counts,
+        "freed": _("%(size)s freed") % {"size": formats.size(run.bytes_freed)},
+        "url": reverse("admin:storage_purgerun_change", args=[run.pk]),
+        "stale": now - run.started_at > STALE,
+    }
+
+
+def _integrity_cell(zone: ZoneBoard, *, now, findings: bool) -> dict:
+    checked = zone.checked_at
+    cell = {"when": formats.moment(checked) if checked else _("not checked yet")}
+    if findings:
+        n = zone.findings or 0
+        cell["findings"] = ngettext("%(n)s finding in 7 days", "%(n)s findings in 7 days", n) % {
+            "n": formats.number(n)
+        }
+        cell["findings_url"] = (
+            f"{reverse('admin:storage_integrityfinding_changelist')}?"
+            + urlencode({"zone_name": zone.zone.name})
+        )
+        cell["findings_count"] = n
+    if zone.findings:
+        cell["state"] = "bad"
+    elif checked is None:
+        cell["state"] = "none"
+    elif now - checked > STALE:
+        cell["state"] = "warn"
+    else:
+        cell["state"] = "ok"
+    return cell
+
+
+def _disk_cell(zone: ZoneBoard) -> dict:
+    forecast = zone.forecast
+    snap = forecast.snapshot
+    fits = forecast.retention_fits
+    days = zone.zone.retention_days
+    if fits is None:
+        retention = _("Whether retention fits is not known yet.")
+    else:
+        retention = (
+            ngettext(
+                "Keeping %(days)s day needs %(need)s at this rate: it fits in %(room)s.",
+                "Keeping %(days)s days needs %(need)s at this rate: it fits in %(room)s.",
+                days,
+            )
+            if fits
+            else ngettext(
+                "Keeping %(days)s day needs %(need)s at this rate; the disk has %(room)s.",
+                "Keeping %(days)s days needs %(need)s at this rate; the disk has %(room)s.",
+                days,
+            )
+        ) % {
+            "days": formats.number(days),
+            "need": formats.size(forecast.retention_bytes),
+            "room": formats.size(forecast.room_bytes),
+        }
+    if snap is None:
+        state = "none"
+    elif forecast.warning:
+        state = "bad"
+    else:
+        state = "ok"
+    return {
+        "disk_state": state,
+        "disk_free": (
+            _("%(free)s free of %(total)s")
+            % {"free": formats.size(snap.free_bytes), "total": formats.size(snap.total_bytes)}
+            if snap
+            else _("no snapshot yet")
+        ),
+        "disk_forecast": forecast_sentence(forecast) if snap else "",
+        "retention": retention,
+        "retention_fits": fits,
+    }
