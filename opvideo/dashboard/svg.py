@@ -82,7 +82,7 @@ def _svg_open(ident: str, title: str, desc: str) -> list[str]:
     ]
 
 
-def _month_ticks(first: date, days: int, x_of, *, spacing: float = 62) -> list[str]:
+def _month_ticks(first: date, days: int, x_of, *, spacing: float = 54) -> list[str]:
     """Labels on the first of each month (``1 октября``), skipping any too close to the
     last one drawn or to the plot's edges, so none overlap at any width."""
     out: list[str] = []
@@ -126,6 +126,7 @@ def _grid(left_labels: Sequence[str], right_labels: Sequence[str] = ()) -> list[
 
 
 def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    summary = _("Figures as a table")
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     body = "".join(
         f'<tr><th scope="row">{_e(row[0])}</th>'
@@ -134,7 +135,7 @@ def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) 
         for row in rows
     )
     return (
-        f'<details class="dash-table"><summary>{_e(_("Figures as a table"))}</summary>'
+        f'<details class="dash-table"><summary>{_e(summary)}</summary>'
         f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{body}</tbody></table></details>"
     )
@@ -164,9 +165,12 @@ def ingest_plot(days: Sequence[DayIn], *, ident: str, zone: str) -> SafeString:
     total_n = sum(d.received for d in days)
     total_b = sum(d.received_bytes for d in days)
     title = _("Recordings received per day, zone %(zone)s") % {"zone": zone}
-    desc = _(
+    desc = ngettext(
+        "%(days)s day from %(first)s to %(last)s: %(count)s in all, %(bytes)s; "
+        "at most %(peak)s a day.",
         "%(days)s days from %(first)s to %(last)s: %(count)s in all, %(bytes)s; "
-        "at most %(peak)s a day."
+        "at most %(peak)s a day.",
+        n,
     ) % {
         "days": n,
         "first": day(days[0].day),
@@ -201,11 +205,12 @@ def ingest_plot(days: Sequence[DayIn], *, ident: str, zone: str) -> SafeString:
     )
     parts += _month_ticks(days[0].day, n, x_of)
     parts.append("</svg>")
+    bars, line = _("recordings a day (left scale)"), _("size a day (right scale)")
     legend = (
         f'<p class="dash-legend"><span class="key" style="background:{COLOURS["received"]}">'
-        f"</span>{_e(_('recordings a day (left scale)'))} "
+        f"</span>{_e(bars)} "
         f'<span class="key line" style="background:{COLOURS["bytes"]}"></span>'
-        f"{_e(_('size a day (right scale)'))}</p>"
+        f"{_e(line)}</p>"
     )
     table = _table(
         title,
@@ -300,12 +305,13 @@ def disk_plot(
     )
     parts += _month_ticks(first, span, x_of)
     parts.append("</svg>")
+    used, disk_size, projected = _("used"), _("disk size"), _("forecast")
     legend = (
         f'<p class="dash-legend"><span class="key" style="background:{COLOURS["used"]}"></span>'
-        f"{_e(_('used'))} "
-        f'<span class="key line" style="background:currentColor"></span>{_e(_("disk size"))} '
+        f"{_e(used)} "
+        f'<span class="key line" style="background:currentColor"></span>{_e(disk_size)} '
         f'<span class="key line dashed" style="border-color:{COLOURS["projection"]}"></span>'
-        f"{_e(_('forecast'))}</p>"
+        f"{_e(projected)}</p>"
     )
     table = _table(
         title,

@@ -50,8 +50,10 @@ def _row(zone: ZoneBoard, *, board, now) -> dict:
         "disk": disk_plot(
             zone.disk, zone.forecast, today=board.today, ident=f"dash-disk-{pk}", zone=name
         ),
-        "totals": _(
+        "totals": ngettext(
+            "%(count)s, %(bytes)s in %(days)s day",
             "%(count)s, %(bytes)s in %(days)s days",
+            len(zone.days),
         )
         % {
             "count": ngettext("%(n)s recording", "%(n)s recordings", zone.received_total)
@@ -104,13 +106,13 @@ def _waiting_cell(zone: ZoneBoard, *, pk: int) -> dict:
         return {"text": _("nothing waiting"), "state": "ok"}
     return {
         "text": ngettext(
-            "%(n)s recording on %(hosts)s",
-            "%(n)s recordings on %(hosts)s",
+            "%(n)s recording %(hosts)s",
+            "%(n)s recordings %(hosts)s",
             zone.waiting,
         )
         % {
             "n": formats.number(zone.waiting),
-            "hosts": ngettext("%(n)s workstation", "%(n)s workstations", zone.waiting_hosts)
+            "hosts": ngettext("on %(n)s workstation", "on %(n)s workstations", zone.waiting_hosts)
             % {"n": formats.number(zone.waiting_hosts)},
         },
         "state": "warn",
