@@ -76,13 +76,13 @@ def _svg_open(ident: str, title: str, desc: str) -> list[str]:
     return [
         f'<svg class="dash-plot" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
         f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg" '
-        f'font-size="10" font-family="sans-serif">',
+        f'font-size="11" font-family="sans-serif">',
         f'<title id="{ident}-t">{_e(title)}</title>',
         f'<desc id="{ident}-d">{_e(desc)}</desc>',
     ]
 
 
-def _month_ticks(first: date, days: int, x_of, *, spacing: float = 54) -> list[str]:
+def _month_ticks(first: date, days: int, x_of, *, spacing: float = 64) -> list[str]:
     """Labels on the first of each month (``1 октября``), skipping any too close to the
     last one drawn or to the plot's edges, so none overlap at any width."""
     out: list[str] = []

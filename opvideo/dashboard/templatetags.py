@@ -50,6 +50,7 @@ def _row(zone: ZoneBoard, *, board, now) -> dict:
         "disk": disk_plot(
             zone.disk, zone.forecast, today=board.today, ident=f"dash-disk-{pk}", zone=name
         ),
+        "received": zone.received_total,
         "totals": ngettext(
             "%(count)s, %(bytes)s in %(days)s day",
             "%(count)s, %(bytes)s in %(days)s days",
