@@ -22,8 +22,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import formats
 from .data import DayDisk, DayIn
-from .formats import byte_unit, day, in_unit, number, size
+from .formats import byte_unit
 
 WIDTH, HEIGHT = 360, 170
 LEFT, RIGHT, TOP, BOTTOM = 46, 46, 8, 22
@@ -85,6 +86,7 @@ def _svg_open(ident: str, title: str, desc: str) -> list[str]:
 def _month_ticks(first: date, days: int, x_of, *, spacing: float = 64) -> list[str]:
     """Labels on the first of each month (``1 октября``), skipping any too close to the
     last one drawn or to the plot's edges, so none overlap at any width."""
+    f = formats.current()
     out: list[str] = []
     last_x = -spacing
     for n in range(days):
@@ -99,7 +101,7 @@ def _month_ticks(first: date, days: int, x_of, *, spacing: float = 64) -> list[s
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM + 3}" '
             f'stroke="currentColor"/>'
             f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle" fill="currentColor">'
-            f"{_e(day(d))}</text>"
+            f"{_e(f.day(d))}</text>"
         )
     return out
 
@@ -128,10 +130,11 @@ def _grid(left_labels: Sequence[str], right_labels: Sequence[str] = ()) -> list[
 def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     summary = _("Figures as a table")
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    # The cells are the formatters' output (digits, separators, unit and month words from
+    # the catalogue), never user input: escaping thousands of them would be the slowest
+    # part of the page.
     body = "".join(
-        f'<tr><th scope="row">{_e(row[0])}</th>'
-        + "".join(f"<td>{_e(cell)}</td>" for cell in row[1:])
-        + "</tr>"
+        f'<tr><th scope="row">{row[0]}</th><td>' + "</td><td>".join(row[1:]) + "</td></tr>"
         for row in rows
     )
     return (
@@ -144,6 +147,7 @@ def _table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) 
 def ingest_plot(days: Sequence[DayIn], *, ident: str, zone: str) -> SafeString:
     """Recordings received per day (bars, left scale) and their bytes (line, right
     scale), with the table of both."""
+    f = formats.current()
     if not any(d.received or d.received_bytes for d in days):
         return _empty(
             _(
@@ -173,16 +177,18 @@ def ingest_plot(days: Sequence[DayIn], *, ident: str, zone: str) -> SafeString:
         n,
     ) % {
         "days": n,
-        "first": day(days[0].day),
-        "last": day(days[-1].day),
-        "count": ngettext("%(n)s recording", "%(n)s recordings", total_n) % {"n": number(total_n)},
-        "bytes": size(total_b),
-        "peak": number(max(d.received for d in days)),
+        "first": f.day(days[0].day),
+        "last": f.day(days[-1].day),
+        "count": ngettext("%(n)s recording", "%(n)s recordings", total_n)
+        % {"n": f.number(total_n)},
+        "bytes": f.size(total_b),
+        "peak": f.number(max(d.received for d in days)),
     }
     parts = _svg_open(ident, title, desc)
-    left = [number(top_n * i / GRID) for i in range(GRID + 1)]
+    left = [f.number(top_n * i / GRID) for i in range(GRID + 1)]
     right = [
-        in_unit(top_b * i / GRID, unit, _decimals(top_b / unit[0] / GRID)) for i in range(GRID + 1)
+        f.in_unit(top_b * i / GRID, unit, _decimals(top_b / unit[0] / GRID))
+        for i in range(GRID + 1)
     ]
     parts += _grid(left, right)
     bar_w = max(step * 0.72, 1)
@@ -215,7 +221,7 @@ def ingest_plot(days: Sequence[DayIn], *, ident: str, zone: str) -> SafeString:
     table = _table(
         title,
         [_("day"), _("recordings"), _("size")],
-        [(day(d.day), number(d.received), size(d.received_bytes)) for d in reversed(days)],
+        [(f.day(d.day), f.number(d.received), f.size(d.received_bytes)) for d in reversed(days)],
     )
     return mark_safe("".join(parts) + legend + table)  # noqa: S308 - escaped
 
@@ -225,6 +231,7 @@ def disk_plot(
 ) -> SafeString:
     """Storage used (area) and the disk's size (line) per day, and where the used bytes
     are heading at the current net growth: a dashed line to the day the disk is full."""
+    f = formats.current()
     if not disk:
         return _empty(_("No disk snapshots yet: the zone worker takes one every hour."))
     first = disk[0].day
@@ -254,16 +261,16 @@ def disk_plot(
     desc = [
         _("On %(day)s: %(used)s used, %(free)s free of %(total)s.")
         % {
-            "day": day(last.day),
-            "used": size(last.used),
-            "free": size(last.free),
-            "total": size(last.total),
+            "day": f.day(last.day),
+            "used": f.size(last.used),
+            "free": f.size(last.free),
+            "total": f.size(last.total),
         },
         forecast_sentence(forecast),
     ]
     parts = _svg_open(ident, title, " ".join(desc))
     labels = [
-        in_unit(top * i / GRID, unit, _decimals(top / unit[0] / GRID)) for i in range(GRID + 1)
+        f.in_unit(top * i / GRID, unit, _decimals(top / unit[0] / GRID)) for i in range(GRID + 1)
     ]
     parts += _grid(labels)
     base = HEIGHT - BOTTOM
@@ -296,7 +303,7 @@ def disk_plot(
                 f'<line x1="{fx:.1f}" x2="{fx:.1f}" y1="{TOP}" y2="{base}" '
                 f'stroke="{COLOURS["projection"]}" stroke-opacity="0.6"/>'
                 f'<text class="full-on" x="{fx - 3:.1f}" y="{TOP + 10}" text-anchor="end" '
-                f'fill="{COLOURS["projection"]}">{_e(day(forecast.full_on))}</text>'
+                f'fill="{COLOURS["projection"]}">{_e(f.day(forecast.full_on))}</text>'
             )
     today_x = x_of(n_of(today))
     parts.append(
@@ -316,13 +323,14 @@ def disk_plot(
     table = _table(
         title,
         [_("day"), _("used"), _("free"), _("disk size")],
-        [(day(d.day), size(d.used), size(d.free), size(d.total)) for d in reversed(disk)],
+        [(f.day(d.day), f.size(d.used), f.size(d.free), f.size(d.total)) for d in reversed(disk)],
     )
     return mark_safe("".join(parts) + legend + table)  # noqa: S308 - escaped
 
 
 def forecast_sentence(forecast) -> str:
     """When the disk fills at the current rate, in one sentence."""
+    f = formats.current()
     days = forecast.days_to_full
     if forecast.growth_per_day is None:
         return _("Not enough days recorded yet to forecast.")
@@ -336,8 +344,8 @@ def forecast_sentence(forecast) -> str:
         "Full in %(n)s days, on %(date)s, at this rate.",
         whole,
     ) % {
-        "n": number(whole),
-        "date": day(forecast.full_on, year=forecast.full_on.year != today_year()),
+        "n": f.number(whole),
+        "date": f.day(forecast.full_on, year=forecast.full_on.year != today_year()),
     }
 
 

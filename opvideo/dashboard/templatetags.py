@@ -7,45 +7,79 @@ TEMPLATES' ``libraries`` as ``opvideo_dashboard``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import template
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from . import formats
-from .data import FAILING, OK, QUIET, ZoneBoard, dashboard_read
+from .data import FAILING, OK, QUIET, Dashboard, ZoneBoard, dashboard_read, history_read
 from .svg import disk_plot, forecast_sentence, health_bar, ingest_plot
 
 register = template.Library()
 
 STALE = timedelta(hours=26)  # a daily job not heard from for longer has missed a day
+PLOTS_KEPT = 2 * 3600  # seconds; a new version (an hourly write) makes a new key anyway
 
 
 @register.inclusion_tag("admin/dashboard.html", takes_context=True)
 def admin_dashboard(context):
+    f = formats.current()
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_staff:
         return {"board": None}
     now = timezone.now()
     board = dashboard_read(user=user, now=now)
+    plots = _plots(board)
     return {
         "board": board,
-        "rows": [_row(zone, board=board, now=now) for zone in board.zones],
-        "first_day": formats.day(board.first_day),
-        "today": formats.day(board.today),
+        "rows": [
+            _row(zone, board=board, now=now, plots=plots[zone.zone.pk]) for zone in board.zones
+        ],
+        "first_day": f.day(board.first_day),
+        "today": f.day(board.today),
     }
 
 
-def _row(zone: ZoneBoard, *, board, now) -> dict:
+def _plots(board: Dashboard) -> dict[int, dict]:
+    """Each zone's two plots and its totals, rendered once per version of its history.
+
+    The history (ZoneDay, StorageSnapshot) changes when the zone's worker writes, once an
+    hour; rendering twenty zones' plots and tables on every visit of the admin home would
+    be most of the page's time. A key names the zone, the language and the history's
+    version (dashboard.data), so a write or a new day shows at once.
+    """
+    language = get_language()
+    keys = {
+        zone.zone.pk: "dashboard-plots:"
+        + hashlib.sha256(
+            repr((language, zone.zone.pk, zone.zone.name, zone.history_version)).encode()
+        ).hexdigest()
+        for zone in board.zones
+    }
+    found = cache.get_many(list(keys.values()))
+    plots = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [zone for zone in board.zones if zone.zone.pk not in plots]
+    history_read(board, missing)
+    made = {}
+    for zone in missing:
+        plots[zone.zone.pk] = made[keys[zone.zone.pk]] = _plots_render(zone, board=board)
+    if made:
+        cache.set_many(made, timeout=PLOTS_KEPT)
+    return plots
+
+
+def _plots_render(zone: ZoneBoard, *, board: Dashboard) -> dict:
+    f = formats.current()
     pk, name = zone.zone.pk, zone.zone.name
-    row = {
-        "name": name,
-        "url": reverse("admin:zones_zone_change", args=[pk]),
+    return {
         "ingest": ingest_plot(zone.days, ident=f"dash-in-{pk}", zone=name),
         "disk": disk_plot(
             zone.disk, zone.forecast, today=board.today, ident=f"dash-disk-{pk}", zone=name
@@ -58,10 +92,19 @@ def _row(zone: ZoneBoard, *, board, now) -> dict:
         )
         % {
             "count": ngettext("%(n)s recording", "%(n)s recordings", zone.received_total)
-            % {"n": formats.number(zone.received_total)},
-            "bytes": formats.size(zone.received_bytes_total),
+            % {"n": f.number(zone.received_total)},
+            "bytes": f.size(zone.received_bytes_total),
             "days": len(zone.days),
         },
+    }
+
+
+def _row(zone: ZoneBoard, *, board, now, plots: dict) -> dict:
+    pk, name = zone.zone.pk, zone.zone.name
+    row = {
+        "name": name,
+        "url": reverse("admin:zones_zone_change", args=[pk]),
+        **plots,
     }
     row.update(_disk_cell(zone))
     if board.workstations:
@@ -79,6 +122,7 @@ def _workstations_url(**params) -> str:
 
 
 def _health_cell(zone: ZoneBoard, *, pk: int) -> dict:
+    f = formats.current()
     health = zone.health or {}
     words = {
         OK: ngettext("%(n)s ok", "%(n)s ok", health.get(OK, 0)),
@@ -89,7 +133,7 @@ def _health_cell(zone: ZoneBoard, *, pk: int) -> dict:
         {
             "state": state,
             "count": health.get(state, 0),
-            "text": words[state] % {"n": formats.number(health.get(state, 0))},
+            "text": words[state] % {"n": f.number(health.get(state, 0))},
             "url": _workstations_url(zone__id__exact=pk, health=state),
         }
         for state in (OK, QUIET, FAILING)
@@ -103,6 +147,7 @@ def _health_cell(zone: ZoneBoard, *, pk: int) -> dict:
 
 
 def _waiting_cell(zone: ZoneBoard, *, pk: int) -> dict:
+    f = formats.current()
     if not zone.waiting:
         return {"text": _("nothing waiting"), "state": "ok"}
     return {
@@ -112,9 +157,9 @@ def _waiting_cell(zone: ZoneBoard, *, pk: int) -> dict:
             zone.waiting,
         )
         % {
-            "n": formats.number(zone.waiting),
+            "n": f.number(zone.waiting),
             "hosts": ngettext("on %(n)s workstation", "on %(n)s workstations", zone.waiting_hosts)
-            % {"n": formats.number(zone.waiting_hosts)},
+            % {"n": f.number(zone.waiting_hosts)},
         },
         "state": "warn",
         "url": f"{reverse('admin:client_agent_workstation_changelist')}?"
@@ -123,6 +168,7 @@ def _waiting_cell(zone: ZoneBoard, *, pk: int) -> dict:
 
 
 def _purge_cell(zone: ZoneBoard, *, now) -> dict:
+    f = formats.current()
     run = zone.purge
     if run is None:
         return {"state": "none", "status": _("no purge has run yet")}
@@ -136,28 +182,29 @@ def _purge_cell(zone: ZoneBoard, *, now) -> dict:
     else:
         state = "ok"
     counts = _("deleted %(deleted)s, failed %(failed)s, refused %(refused)s") % {
-        "deleted": formats.number(run.deleted),
-        "failed": formats.number(run.failed),
-        "refused": formats.number(run.refused),
+        "deleted": f.number(run.deleted),
+        "failed": f.number(run.failed),
+        "refused": f.number(run.refused),
     }
     return {
         "state": state,
-        "when": formats.moment(run.started_at),
+        "when": f.moment(run.started_at),
         "status": run.get_status_display(),
         "counts": counts,
-        "freed": _("%(size)s freed") % {"size": formats.size(run.bytes_freed)},
+        "freed": _("%(size)s freed") % {"size": f.size(run.bytes_freed)},
         "url": reverse("admin:storage_purgerun_change", args=[run.pk]),
         "stale": now - run.started_at > STALE,
     }
 
 
 def _integrity_cell(zone: ZoneBoard, *, now, findings: bool) -> dict:
+    f = formats.current()
     checked = zone.checked_at
-    cell = {"when": formats.moment(checked) if checked else _("not checked yet")}
+    cell = {"when": f.moment(checked) if checked else _("not checked yet")}
     if findings:
         n = zone.findings or 0
         cell["findings"] = ngettext("%(n)s finding in 7 days", "%(n)s findings in 7 days", n) % {
-            "n": formats.number(n)
+            "n": f.number(n)
         }
         cell["findings_url"] = (
             f"{reverse('admin:storage_integrityfinding_changelist')}?"
@@ -176,6 +223,7 @@ def _integrity_cell(zone: ZoneBoard, *, now, findings: bool) -> dict:
 
 
 def _disk_cell(zone: ZoneBoard) -> dict:
+    f = formats.current()
     forecast = zone.forecast
     snap = forecast.snapshot
     fits = forecast.retention_fits
@@ -196,9 +244,9 @@ def _disk_cell(zone: ZoneBoard) -> dict:
                 days,
             )
         ) % {
-            "days": formats.number(days),
-            "need": formats.size(forecast.retention_bytes),
-            "room": formats.size(forecast.room_bytes),
+            "days": f.number(days),
+            "need": f.size(forecast.retention_bytes),
+            "room": f.size(forecast.room_bytes),
         }
     if snap is None:
         state = "none"
@@ -210,7 +258,7 @@ def _disk_cell(zone: ZoneBoard) -> dict:
         "disk_state": state,
         "disk_free": (
             _("%(free)s free of %(total)s")
-            % {"free": formats.size(snap.free_bytes), "total": formats.size(snap.total_bytes)}
+            % {"free": f.size(snap.free_bytes), "total": f.size(snap.total_bytes)}
             if snap
             else _("no snapshot yet")
         ),
