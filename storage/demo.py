@@ -159,8 +159,8 @@ def demo_day_figures(day: date) -> tuple[int, int, int, int]:
 
 
 def demo_capacity_load(*, zone: Zone, now: datetime) -> int:
-    """Replace the demo zone's ZoneDay rows and storage snapshots with 90 plausible days:
-    a snapshot a day at noon, hourly for the last two days (as the worker keeps them).
+    """Replace the demo zone's ZoneDay rows and storage snapshots with 90 plausible days
+    (a snapshot an hour, as the zone's worker takes them).
     Returns the snapshots made. Only the demo zone's rows are touched."""
     today = timezone.localdate(now)
     first = today - timedelta(days=DEMO_DAYS - 1)
@@ -191,11 +191,10 @@ def demo_capacity_load(*, zone: Zone, now: datetime) -> int:
             _, size, _, purged_bytes = figures[day]
             used -= size - purged_bytes
         tz = timezone.get_current_timezone()
-        moments = [datetime.combine(day, time(12), tzinfo=tz) for day in figures]
-        start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=47)
-        moments = [m for m in moments if m < start] + [
-            start + timedelta(hours=h) for h in range(48)
-        ]
+        # Hourly, as the worker takes them (OPVIDEO_CAPACITY_INTERVAL_MINUTES).
+        start = datetime.combine(first, time(0, 20), tzinfo=tz)
+        hours = int((now - start).total_seconds() // 3600) + 1
+        moments = [start + timedelta(hours=h) for h in range(hours)]
         snapshots = []
         for moment in moments:
             day = timezone.localdate(moment)
