@@ -289,7 +289,9 @@ def disk_plot(
     start_n = n_of(last.day)
     if growth is not None:
         end_n = span - 1
-        if to_full is not None and start_n + to_full < end_n:
+        # The day it is full is marked only when the plot reaches it (within half a year).
+        fills_here = to_full is not None and start_n + to_full <= end_n
+        if fills_here:
             end_n = start_n + to_full
         end_used = last.used + max(growth, 0) * (end_n - start_n) if growth > 0 else last.used
         parts.append(
@@ -297,7 +299,7 @@ def disk_plot(
             f'x2="{x_of(end_n):.1f}" y2="{y_of(end_used):.1f}" stroke="{COLOURS["projection"]}" '
             f'stroke-width="1.5" stroke-dasharray="4 3"/>'
         )
-        if forecast.full_on is not None and end_n < span - 1 + 0.5:
+        if fills_here and forecast.full_on is not None:
             fx = x_of(end_n)
             parts.append(
                 f'<line x1="{fx:.1f}" x2="{fx:.1f}" y1="{TOP}" y2="{base}" '

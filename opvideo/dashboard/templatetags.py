@@ -230,7 +230,13 @@ def _disk_cell(zone: ZoneBoard) -> dict:
     days = zone.zone.retention_days
     if fits is None:
         retention = _("Whether retention fits is not known yet.")
+        short = _("retention: not known yet")
     else:
+        values = {
+            "days": f.number(days),
+            "need": f.size(forecast.retention_bytes),
+            "room": f.size(forecast.room_bytes),
+        }
         retention = (
             ngettext(
                 "Keeping %(days)s day needs %(need)s at this rate: it fits in %(room)s.",
@@ -243,11 +249,16 @@ def _disk_cell(zone: ZoneBoard) -> dict:
                 "Keeping %(days)s days needs %(need)s at this rate; the disk has %(room)s.",
                 days,
             )
-        ) % {
-            "days": f.number(days),
-            "need": f.size(forecast.retention_bytes),
-            "room": f.size(forecast.room_bytes),
-        }
+        ) % values
+        short = (
+            ngettext("%(days)s day of retention fits", "%(days)s days of retention fit", days)
+            if fits
+            else ngettext(
+                "%(days)s day of retention does not fit: needs %(need)s, has %(room)s",
+                "%(days)s days of retention do not fit: needs %(need)s, has %(room)s",
+                days,
+            )
+        ) % values
     if snap is None:
         state = "none"
     elif forecast.warning:
@@ -263,6 +274,25 @@ def _disk_cell(zone: ZoneBoard) -> dict:
             else _("no snapshot yet")
         ),
         "disk_forecast": forecast_sentence(forecast) if snap else "",
+        "disk_short": _disk_short(forecast) if snap else "",
         "retention": retention,
+        "retention_short": short,
         "retention_fits": fits,
+    }
+
+
+def _disk_short(forecast) -> str:
+    """The table's few words on when the disk is full (the plot's caption has the sentence)."""
+    f = formats.current()
+    days = forecast.days_to_full
+    if forecast.growth_per_day is None:
+        return _("no forecast yet")
+    if days is None:
+        return _("not filling up")
+    if forecast.full_on is None:
+        return _("full in more than a hundred years")
+    whole = max(int(days), 0)
+    return ngettext("full in %(n)s day (%(date)s)", "full in %(n)s days (%(date)s)", whole) % {
+        "n": f.number(whole),
+        "date": f.day(forecast.full_on, year=True),
     }
