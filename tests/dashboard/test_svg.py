@@ -128,3 +128,14 @@ def test_health_bar_splits_by_state():
 )
 def test_axis_tops_are_round(value, whole, top):
     assert nice_top(value, whole=whole) == top
+
+
+def test_no_full_date_marker_when_the_disk_fills_beyond_the_plot():
+    today = date(2026, 11, 30)
+    disk = [DayDisk(today - timedelta(days=n), 3 * TIB, 3 * TIB, 6 * TIB) for n in (1, 0)]
+    forecast = Forecast(growth_per_day=10 * GIB, days_to_full=307.2, full_on=date(2027, 10, 3))
+    svg, _ = parts(disk_plot(disk, forecast, today=today, ident="d2", zone="orel"))
+    assert svg.find(f"{SVG}text[@class='full-on']") is None
+    line = svg.find(f"{SVG}line[@class='projection']")
+    assert float(line.get("y2")) < float(line.get("y1"))  # still rising, to the edge
+    assert "заполнится через 307 дней, 3 октября 2027" in svg.find(f"{SVG}desc").text
