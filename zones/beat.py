@@ -69,16 +69,20 @@ class ZoneEntries:
         *,
         zone: Zone,
         expire_seconds: int,
-        description: str,
+        description: str | Callable[[], str],
         crontab: CrontabSchedule | None = None,
         interval: IntervalSchedule | None = None,
     ) -> PeriodicTask:
         """The zone's entry sending the task (with the zone's id) to the zone's own queue on
         ``crontab`` or every ``interval``: only the worker on the zone's storage server
         consumes it. A message not taken within ``expire_seconds`` is dropped (the next one
-        does the same work). Saved only if something differs; a second entry of the zone
-        (the same task by hand, an older name beside a newer one) is dropped."""
+        does the same work). ``description``, what the admin reads on the entry's page, is
+        made in ``LANGUAGE_CODE`` like the name. Saved only if something differs; a second
+        entry of the zone (the same task by hand, an older name beside a newer one) is
+        dropped."""
         name = self.name(zone=zone)
+        with translation.override(settings.LANGUAGE_CODE):
+            description = description() if callable(description) else str(description)
         found = list(self._of_zone(zone_id=zone.pk).select_for_update())
         # Keep the one already named right, else the oldest (its last run carries over).
         found.sort(key=lambda task: task.name != name)
@@ -181,7 +185,7 @@ class ZoneEveryMinutes(ZoneEntries):
             # A message older than the next one does the same work: never a backlog of
             # them after the worker was down.
             expire_seconds=minutes * 60,
-            description=self.describe(zone, minutes),
+            description=lambda: self.describe(zone, minutes),
         )
 
     def sync_all(self) -> list[tuple[str, str]]:  # type: ignore[override]

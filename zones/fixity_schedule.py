@@ -11,7 +11,7 @@ the name storage.tasks registers it under.
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django_celery_beat.models import PeriodicTask
 
 from .beat import ZoneEveryMinutes
@@ -23,10 +23,12 @@ FIXITY_SCHEDULE = ZoneEveryMinutes(
     label=pgettext_lazy("beat entry", "Integrity check"),
     minutes_setting="OPVIDEO_FIXITY_INTERVAL_MINUTES",
     describe=lambda zone, minutes: (
-        f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
-        f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
-        "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
-        "not this entry."
+        gettext(
+            "Integrity check of the stored recordings of zone %(zone)s every %(minutes)s min, "
+            "run by the worker of its storage server (queue %(queue)s). Managed by the zone's "
+            "page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, not this entry."
+        )
+        % {"zone": zone.name, "minutes": minutes, "queue": zone.purge_queue}
     ),
 )
 FIXITY_TASK_NAME = FIXITY_SCHEDULE.task

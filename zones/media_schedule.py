@@ -11,7 +11,7 @@ knows no other app, so the task is named by the name storage.tasks registers it 
 
 from __future__ import annotations
 
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 
 from .beat import ZoneEveryMinutes
 
@@ -21,10 +21,12 @@ MEDIA_SCHEDULE = ZoneEveryMinutes(
     label=pgettext_lazy("beat entry", "Recordings read"),
     minutes_setting="OPVIDEO_MEDIA_INTERVAL_MINUTES",
     describe=lambda zone, minutes: (
-        f"Metadata and previews of the new recordings of zone {zone.name} every {minutes} "
-        f"minutes, made by the worker of its storage server (queue {zone.purge_queue}). "
-        "Managed by the zone's page and OPVIDEO_MEDIA_INTERVAL_MINUTES: edit those, not "
-        "this entry."
+        gettext(
+            "Metadata and previews of the new recordings of zone %(zone)s every %(minutes)s min, "
+            "made by the worker of its storage server (queue %(queue)s). Managed by the zone's "
+            "page and OPVIDEO_MEDIA_INTERVAL_MINUTES: edit those, not this entry."
+        )
+        % {"zone": zone.name, "minutes": minutes, "queue": zone.purge_queue}
     ),
 )
 MEDIA_TASK_NAME = MEDIA_SCHEDULE.task

@@ -13,7 +13,7 @@ django-celery-beat; the workstation client imports zones without it.
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django_celery_beat.models import PeriodicTask
 
 from .beat import ZoneEntries, daily_crontab
@@ -55,10 +55,13 @@ def zone_purge_schedule_sync(*, zone: Zone) -> PeriodicTask | None:
         zone=zone,
         crontab=daily_crontab(hour=zone.purge_time.hour, minute=zone.purge_time.minute),
         expire_seconds=PURGE_MESSAGE_EXPIRES,
-        description=(
-            f"Daily purge of the expired recordings of zone {zone.name}, run by the worker "
-            f"of its storage server (queue {zone.purge_queue}). Managed by the zone's page: "
-            "edit the zone, not this entry."
+        description=lambda: (
+            gettext(
+                "Daily purge of the expired recordings of zone %(zone)s, run by the worker of its "
+                "storage server (queue %(queue)s). Managed by the zone's page: edit the zone, not "
+                "this entry."
+            )
+            % {"zone": zone.name, "queue": zone.purge_queue}
         ),
     )
 

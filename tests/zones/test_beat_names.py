@@ -53,6 +53,10 @@ def test_entries_are_named_after_the_zone_in_russian(admin_client, form_data):
     assert by_name["Очистка хранилища: kursk"] == PURGE_TASK_NAME
     assert by_name["Проверка целостности: kursk"] == FIXITY_TASK_NAME
     assert by_name["Чтение записей: kursk"] == MEDIA_TASK_NAME
+    # What each is, in Russian too (every kind's description is in the catalogue).
+    for description in PeriodicTask.objects.values_list("description", flat=True):
+        assert "площадки kursk" in description and "zone.kursk" in description, description
+        assert "Managed" not in description, description
 
 
 def test_changing_the_purge_time_leaves_one_crontab_and_no_orphan(admin_client, form_data):
