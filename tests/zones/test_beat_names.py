@@ -194,3 +194,12 @@ def test_migrate_renames_the_older_naming_and_creates_nothing(admin_client, form
 
     assert names() == KURSK_NAMES  # orel's entries are sync_purge_schedules' job
     assert set(PeriodicTask.objects.values_list("pk", flat=True)) == pks
+
+
+def test_the_periodic_tasks_list_shows_the_names(admin_client, form_data):
+    save(admin_client, ADD_URL, form_data)
+    page = admin_client.get(reverse("admin:django_celery_beat_periodictask_changelist"))
+    text = page.content.decode()
+    for name in KURSK_NAMES:
+        assert name in text
+    assert "opvideo.purge_zone" not in text
