@@ -6,8 +6,8 @@ from VIDEO: the admin home, ``/metrics`` and the API call it on every request.
 The rate is the mean of the last ``OPVIDEO_CAPACITY_WINDOW_DAYS`` complete days (today is
 still filling). Growth is what arrived minus what the purge freed; the disk fills in
 ``free / growth`` days. Retention fits when ``retention_days`` days of arrivals at that rate
-(what the disk holds once the purge keeps pace) fit on the disk beside what else is on it
-(used bytes less the recordings' own).
+(what the disk holds once the purge keeps pace) fit in the room the recordings have: their
+own bytes plus the free bytes.
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ class ZoneForecast:
 
     @property
     def room_bytes(self) -> int | None:
-        """What the disk can give the recordings: its size less what else is on it (the
-        system, previews, other files)."""
+        """What the disk can give the recordings: what they take now plus what is free.
+        Not the disk's size less what else is on it: that would count the blocks the file
+        system reserves for root (5 % on ext4, 300 GB of 6 TB), which the storage user
+        never gets."""
         if self.snapshot is None:
             return None
-        other = max(self.snapshot.used_bytes - self.snapshot.file_bytes, 0)
-        return max(self.snapshot.total_bytes - other, 0)
+        return self.snapshot.file_bytes + self.snapshot.free_bytes
 
     @property
     def retention_fits(self) -> bool | None:
