@@ -83,6 +83,16 @@ class ZoneForecast:
         soon = days is not None and days < settings.OPVIDEO_CAPACITY_WARN_DAYS
         return soon or self.retention_fits is False
 
+    def snapshot_stale(self, *, now: datetime | None = None) -> bool:
+        """Whether the zone's worker has not recorded a snapshot for two intervals (or
+        never): it is down, or PATH_DST is not mounted, and the forecast goes stale."""
+        age = snapshot_age(self.snapshot, now=now)
+        return age is None or age > snapshot_stale_after()
+
+    def needs_attention(self, *, now: datetime | None = None) -> bool:
+        """What the admin warning shows: the forecast's warning, or no fresh snapshot."""
+        return self.warning or self.snapshot_stale(now=now)
+
     @property
     def full_on(self) -> date | None:
         days = self.days_to_full
@@ -143,6 +153,11 @@ def zone_forecasts(
             )
         )
     return forecasts
+
+
+def snapshot_stale_after() -> timedelta:
+    """How old the last snapshot may be before the admin is told: two intervals."""
+    return timedelta(minutes=2 * max(settings.OPVIDEO_CAPACITY_INTERVAL_MINUTES, 1))
 
 
 def snapshot_age(snapshot: StorageSnapshot | None, *, now: datetime | None = None):
