@@ -25,6 +25,8 @@ from zones.models import Zone
 
 from ..models import StorageSnapshot, ZoneDay
 
+ZONE_SECRET_FIELDS = ("ssh_private_key", "link_secret", "client_key", "client_ssh_key")
+
 
 @dataclass(frozen=True)
 class ZoneForecast:
@@ -90,8 +92,11 @@ class ZoneForecast:
         return age is None or age > snapshot_stale_after()
 
     def needs_attention(self, *, now: datetime | None = None) -> bool:
-        """What the admin warning shows: the forecast's warning, or no fresh snapshot."""
-        return self.warning or self.snapshot_stale(now=now)
+        """What the admin warning shows: the forecast's warning, or snapshots that stopped
+        coming. A zone that never sent one is not warned about on every page (a zone just
+        added, its worker not deployed yet): the dashboard and the API say so."""
+        stopped = self.snapshot is not None and self.snapshot_stale(now=now)
+        return self.warning or stopped
 
     @property
     def full_on(self) -> date | None:
@@ -122,7 +127,9 @@ def zone_forecasts(
 ) -> list[ZoneForecast]:
     """The forecast of each of ``zones`` (default: the enabled ones, by name)."""
     if zones is None:
-        zones = Zone.objects.filter(enabled=True).order_by("name")
+        # Never the secrets: the admin pages and /metrics must work (and not decrypt a key
+        # per request) even when FIELD_ENCRYPTION_KEYS do not fit.
+        zones = Zone.objects.filter(enabled=True).defer(*ZONE_SECRET_FIELDS).order_by("name")
     zones = list(zones)
     today = today or timezone.localdate()
     window = window_days or settings.OPVIDEO_CAPACITY_WINDOW_DAYS

@@ -130,12 +130,12 @@ def forecast_lines(forecast: ZoneForecast) -> list[str]:
 
 
 def warning_lines(forecast: ZoneForecast, *, now: datetime | None = None) -> list[str]:
-    """Only what the admin must act on: no fresh snapshot, the disk filling within
-    OPVIDEO_CAPACITY_WARN_DAYS, retention that does not fit. Empty: nothing to say."""
+    """Only what the admin must act on (``ZoneForecast.needs_attention``): snapshots that
+    stopped coming, the disk filling within OPVIDEO_CAPACITY_WARN_DAYS, retention that does
+    not fit. Empty: nothing to say (a zone that never sent a snapshot included)."""
     lines = []
-    stale = stale_line(forecast, now=now)
-    if stale is not None:
-        lines.append(stale)
+    if forecast.snapshot is not None and forecast.snapshot_stale(now=now):
+        lines.append(stale_line(forecast, now=now))
     days = forecast.days_to_full
     if days is not None and days < settings.OPVIDEO_CAPACITY_WARN_DAYS:
         lines.append(fill_line(forecast))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from django import template
-from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,9 +28,9 @@ def capacity_attention(context) -> list[dict]:
     now = timezone.now()
     try:
         forecasts = zone_forecasts()
-    except DatabaseError:
-        # The page itself may still work (or is the error page): the warning is not worth
-        # breaking it for.
+    except Exception:
+        # The page itself may still work (or is the error page): a banner is not worth
+        # breaking every admin page for.
         logger.exception("the storage forecast could not be read for the admin warning")
         return []
     alerts = []
