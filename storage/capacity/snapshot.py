@@ -11,6 +11,7 @@ twice, or two runs at once, leaves the same rows.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -27,6 +28,8 @@ from zones.models import Zone
 from ..models import PurgeRun, StorageSnapshot, Video, ZoneDay
 from ..paths import UnsafePath, root_check
 from ..sql import insert_sql
+
+logger = logging.getLogger(__name__)
 
 # What the snapshot reads of the zone (a subset of what the purge reads already) and of
 # VIDEO; storage.grants grants exactly these.
@@ -229,6 +232,11 @@ def _walk_files(root: str) -> Iterator[os.stat_result]:
         try:
             entries = os.scandir(directory)
         except FileNotFoundError:
+            continue
+        except PermissionError:
+            # Not the storage user's (a directory someone made by hand): the rest of the
+            # disk still counts, and the log says what was left out.
+            logger.warning("capacity snapshot: %s is not readable, not counted", directory)
             continue
         with entries:
             for entry in entries:
