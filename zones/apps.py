@@ -26,7 +26,7 @@ def _beat_entries_rename(sender, using=DEFAULT_DB_ALIAS, plan=None, **kwargs) ->
     if PeriodicTask._meta.db_table not in tables:
         return
     # The kinds register themselves when their modules load.
-    from . import fixity_schedule, media_schedule, purge_schedule  # noqa: F401
+    from . import capacity_schedule, fixity_schedule, media_schedule, purge_schedule  # noqa: F401
     from .beat import legacy_entries_rename
 
     with transaction.atomic(using=using):
