@@ -1,6 +1,13 @@
-"""Reading a /metrics answer back: {(sample name, labels): value}."""
+"""Scraping /metrics as Prometheus would, and reading the answer back."""
 
 from prometheus_client.parser import text_string_to_metric_families
+
+TOKEN = "s3cret-token-for-prometheus"
+GB = 10**9
+
+
+def scrape(client, **extra):
+    return client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", **extra)
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
