@@ -57,9 +57,18 @@ def _latest_purges(ids: list[int]) -> dict[int, PurgeRun]:
     return {row.zone_id: row for row in rows if (row.zone_id, row.started_at) in pairs}
 
 
+def _per_zone_query(queryset, field: str, aggregate):
+    return queryset.values("zone_id").annotate(value=aggregate(field)).order_by()
+
+
 def _per_zone(queryset, field: str, aggregate) -> dict[int, object]:
-    rows = queryset.values("zone_id").annotate(value=aggregate(field)).order_by()
-    return {row["zone_id"]: row["value"] for row in rows}
+    return {row["zone_id"]: row["value"] for row in _per_zone_query(queryset, field, aggregate)}
+
+
+def video_newest(ids: list[int], field: str):
+    """Each zone's newest ``field`` (registered_at, integrity_checked_at) in VIDEO: a GROUP
+    BY the server answers from the (ZONE_ID, field) index, one index entry per zone."""
+    return _per_zone_query(Video.objects.filter(zone_id__in=ids), field, Max)
 
 
 class ZoneCollector:
@@ -108,7 +117,7 @@ class ZoneCollector:
             (row.zone_id, row.day): row
             for row in ZoneDay.objects.filter(zone_id__in=ids, day__in=list(days))
         }
-        newest = _per_zone(Video.objects.filter(zone_id__in=ids), "registered_at", Max)
+        newest = {row["zone_id"]: row["value"] for row in video_newest(ids, "registered_at")}
         for zone in zones:
             retention.add_metric([zone.name], zone.retention_days)
             for day, label in days.items():
