@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from prometheus_client import Histogram
 
 from .views import METRICS_PATH, metrics
@@ -23,6 +24,7 @@ REQUESTS = Histogram(
     ["view", "method", "status"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+STATIC_PREFIX = "/" + settings.STATIC_URL.lstrip("/")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -32,6 +34,9 @@ def view_label(request) -> str:
         return "metrics"
     match = getattr(request, "resolver_match", None)
     if match is None:
+        # whitenoise answers static files before the URL resolver runs.
+        if request.path_info.startswith(STATIC_PREFIX):
+            return "static"
         return "unresolved"
     return match.view_name or match._func_path
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -56,6 +57,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response["Allow"] = "GET, HEAD"
         return response
     encoder, content_type = choose_encoder(request.META.get("HTTP_ACCEPT", ""))
-    response = HttpResponse(encoder(scrape_registry()), content_type=content_type)
+    try:
+        body = encoder(scrape_registry())
+    except DatabaseError:
+        # A failed scrape (Prometheus's `up` is 0, OPVideoMetricsDown) rather than a page.
+        return _plain("database unavailable\n", 503)
+    response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "no-store"
     return response

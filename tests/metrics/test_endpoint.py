@@ -290,3 +290,11 @@ def test_video_read_from_its_index_alone(field, index):
     # The index alone, one entry per zone: no row of VIDEO read, nothing sorted.
     assert "Using index for group-by" in plan, plan
     assert "filesort" not in plan, plan
+
+
+def test_static_files_are_one_label(client, token):
+    client.get("/static/search/site.css")
+    found = samples(scrape(client).content.decode())
+    views = {dict(labels).get("view") for name, labels in found if name.startswith("opvideo_http")}
+    assert "static" in views
+    assert not any("site.css" in str(labels) for _, labels in found)
