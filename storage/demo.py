@@ -140,10 +140,10 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
 # --- the dashboard's figures: what the zone worker would have recorded for 90 days ----------
 
 DEMO_DAYS = 90
-DEMO_DISK = 6 * 1024**4  # a 6 TB array
-DEMO_OTHER = 900 * 1024**3  # what else the disk holds: the system, previews, old exports
-DEMO_FREE_NOW = 520 * 1024**3  # so the forecast says the disk fills in about six weeks
-DEMO_MEAN_SIZE = 28 * 1024**2  # a call's recording
+DEMO_DISK = 6 * 10**12  # a 6 TB array
+DEMO_OTHER = 900 * 10**9  # what else the disk holds: the system, previews, old exports
+DEMO_FREE_NOW = 520 * 10**9  # so the forecast says the disk fills in about six weeks
+DEMO_MEAN_SIZE = 28 * 10**6  # a call's recording
 
 
 def demo_day_figures(day: date) -> tuple[int, int, int, int]:

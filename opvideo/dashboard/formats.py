@@ -16,14 +16,16 @@ from django.utils import dateformat, timezone
 from django.utils.translation import get_language, gettext
 
 NBSP = "\u00a0"
-KIB = 1024
+# Decimal units, as disks are sold and as storage.capacity.text (the admin warning and the
+# API, on the same page) writes them.
+KB = 1000
 
 # Django's own translated patterns ("%s ГБ"), largest first.
 BYTE_UNITS = (
-    (KIB**4, "%s TB"),
-    (KIB**3, "%s GB"),
-    (KIB**2, "%s MB"),
-    (KIB, "%s KB"),
+    (KB**4, "%s TB"),
+    (KB**3, "%s GB"),
+    (KB**2, "%s MB"),
+    (KB, "%s KB"),
 )
 Unit = tuple[int, str]
 
@@ -59,7 +61,9 @@ class Formats:
         size, pattern = unit
         scaled = value / size
         if decimals is None:
-            decimals = 0 if scaled >= 100 or scaled == 0 else 1
+            # One decimal below ten, none from ten up, no ",0" (storage.capacity.text's way).
+            scaled = round(scaled, 1) if scaled < 10 else round(scaled)
+            decimals = 0 if scaled == int(scaled) else 1
         return self.units[pattern] % self.number(scaled, decimals)
 
     def size(self, value: float | None) -> str:

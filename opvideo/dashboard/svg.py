@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from html import escape
 
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from storage.capacity.text import fill_line
 
 from . import formats
 from .data import DayDisk, DayIn
@@ -266,7 +267,7 @@ def disk_plot(
             "free": f.size(last.free),
             "total": f.size(last.total),
         },
-        forecast_sentence(forecast),
+        fill_line(forecast),
     ]
     parts = _svg_open(ident, title, " ".join(desc))
     labels = [
@@ -328,31 +329,6 @@ def disk_plot(
         [(f.day(d.day), f.size(d.used), f.size(d.free), f.size(d.total)) for d in reversed(disk)],
     )
     return mark_safe("".join(parts) + legend + table)  # noqa: S308 - escaped
-
-
-def forecast_sentence(forecast) -> str:
-    """When the disk fills at the current rate, in one sentence."""
-    f = formats.current()
-    days = forecast.days_to_full
-    if forecast.growth_per_day is None:
-        return _("Not enough days recorded yet to forecast.")
-    if days is None:
-        return _("Not filling up: the purge frees as much as arrives.")
-    if forecast.full_on is None:
-        return _("Full in more than a hundred years at this rate.")
-    whole = max(int(days), 0)
-    return ngettext(
-        "Full in %(n)s day, on %(date)s, at this rate.",
-        "Full in %(n)s days, on %(date)s, at this rate.",
-        whole,
-    ) % {
-        "n": f.number(whole),
-        "date": f.day(forecast.full_on, year=forecast.full_on.year != today_year()),
-    }
-
-
-def today_year() -> int:
-    return timezone.localdate().year
 
 
 def health_bar(health: dict[str, int], *, ident: str, label: str) -> SafeString:

@@ -18,9 +18,11 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from storage.capacity.text import forecast_lines, stale_line
+
 from . import formats
 from .data import FAILING, OK, QUIET, Dashboard, ZoneBoard, dashboard_read, history_read
-from .svg import disk_plot, forecast_sentence, health_bar, ingest_plot
+from .svg import disk_plot, health_bar, ingest_plot
 
 register = template.Library()
 
@@ -229,7 +231,6 @@ def _disk_cell(zone: ZoneBoard) -> dict:
     fits = forecast.retention_fits
     days = zone.zone.retention_days
     if fits is None:
-        retention = _("Whether retention fits is not known yet.")
         short = _("retention: not known yet")
     else:
         values = {
@@ -237,19 +238,6 @@ def _disk_cell(zone: ZoneBoard) -> dict:
             "need": f.size(forecast.retention_bytes),
             "room": f.size(forecast.room_bytes),
         }
-        retention = (
-            ngettext(
-                "Keeping %(days)s day needs %(need)s at this rate: it fits in %(room)s.",
-                "Keeping %(days)s days needs %(need)s at this rate: it fits in %(room)s.",
-                days,
-            )
-            if fits
-            else ngettext(
-                "Keeping %(days)s day needs %(need)s at this rate; the disk has %(room)s.",
-                "Keeping %(days)s days needs %(need)s at this rate; the disk has %(room)s.",
-                days,
-            )
-        ) % values
         short = (
             ngettext("%(days)s day of retention fits", "%(days)s days of retention fit", days)
             if fits
@@ -259,10 +247,13 @@ def _disk_cell(zone: ZoneBoard) -> dict:
                 days,
             )
         ) % values
+    stale = stale_line(forecast) if snap else None
     if snap is None:
         state = "none"
     elif forecast.warning:
         state = "bad"
+    elif stale:
+        state = "warn"
     else:
         state = "ok"
     return {
@@ -273,10 +264,11 @@ def _disk_cell(zone: ZoneBoard) -> dict:
             if snap
             else _("no snapshot yet")
         ),
-        "disk_forecast": forecast_sentence(forecast) if snap else "",
+        # The sentences (storage.capacity.text), shared with the API and the admin warning.
+        "disk_lines": [*forecast_lines(forecast), *filter(None, [stale_line(forecast)])],
         "disk_short": _disk_short(forecast) if snap else "",
-        "retention": retention,
         "retention_short": short,
+        "disk_stale": stale,
         "retention_fits": fits,
     }
 

@@ -15,8 +15,8 @@ from opvideo.dashboard.data import DayDisk, DayIn
 from opvideo.dashboard.svg import disk_plot, health_bar, ingest_plot, nice_top
 
 SVG = "{http://www.w3.org/2000/svg}"
-GIB = 1024**3
-TIB = 1024**4
+GB = 10**9
+TB = 10**12
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ FIRST = date(2026, 9, 2)
 
 def days_in(values):
     return [
-        DayIn(FIRST + timedelta(days=n), count, count * 20 * 1024**2)
+        DayIn(FIRST + timedelta(days=n), count, count * 20 * 10**6)
         for n, count in enumerate(values)
     ]
 
@@ -72,12 +72,15 @@ def test_ingest_bars_are_in_proportion_and_the_table_has_the_numbers():
     rows = cells(table)
     assert len(rows) == 90
     assert rows[-1] == ["2 сентября", "0", "0 МБ"]  # newest first, the first day last
-    assert rows[-5] == ["6 сентября", "1\u00a0500", "29,3 ГБ"]
+    assert rows[-5] == ["6 сентября", "1\u00a0500", "30 ГБ"]
     assert table.find("caption").text == "Поступление записей по дням, площадка kursk"
 
 
 @dataclass
 class Forecast:
+    """What the plot reads of a storage.capacity.forecast.ZoneForecast."""
+
+    snapshot: object
     growth_per_day: float | None
     days_to_full: float | None
     full_on: date | None
@@ -86,11 +89,13 @@ class Forecast:
 def test_disk_plot_draws_used_size_and_the_forecast_to_the_full_date():
     today = date(2026, 11, 30)
     disk = [
-        DayDisk(today - timedelta(days=n), 5 * TIB - n * 10 * GIB, 0, 6 * TIB)
+        DayDisk(today - timedelta(days=n), 5 * TB - n * 10 * GB, 0, 6 * TB)
         for n in range(59, -1, -1)
     ]
     disk = [DayDisk(d.day, d.used, d.total - d.used, d.total) for d in disk]
-    forecast = Forecast(growth_per_day=10 * GIB, days_to_full=102.4, full_on=date(2027, 3, 12))
+    forecast = Forecast(
+        snapshot=True, growth_per_day=10 * GB, days_to_full=100.0, full_on=date(2027, 3, 10)
+    )
     html = disk_plot(disk, forecast, today=today, ident="d1", zone="kursk")
     svg, table = parts(html)
     assert svg.find(f"{SVG}polygon[@class='used']") is not None
@@ -100,13 +105,14 @@ def test_disk_plot_draws_used_size_and_the_forecast_to_the_full_date():
     assert float(line.get("y2")) < float(line.get("y1"))
     total_y = svg.find(f"{SVG}polyline[@class='total']").get("points").split()[-1].split(",")[1]
     assert abs(float(line.get("y2")) - float(total_y)) < 0.2
-    assert svg.find(f"{SVG}text[@class='full-on']").text == "12 марта"
+    assert svg.find(f"{SVG}text[@class='full-on']").text == "10 марта"
     desc = svg.find(f"{SVG}desc").text
-    assert "занято 5,0 ТБ, свободно 1,0 ТБ из 6,0 ТБ" in desc
-    assert "заполнится через 102 дня, 12 марта 2027" in desc
+    assert "занято 5 ТБ, свободно 1 ТБ из 6 ТБ" in desc
+    # The sentence of storage.capacity.text, as the admin warning and the API say it.
+    assert "Диск заполнится через 100 дней (к 10 марта 2027)." in desc
     rows = cells(table)
     assert len(rows) == 60
-    assert rows[0] == ["30 ноября", "5,0 ТБ", "1,0 ТБ", "6,0 ТБ"]
+    assert rows[0] == ["30 ноября", "5 ТБ", "1 ТБ", "6 ТБ"]
 
 
 def test_empty_states_say_why_in_russian():
@@ -132,10 +138,12 @@ def test_axis_tops_are_round(value, whole, top):
 
 def test_no_full_date_marker_when_the_disk_fills_beyond_the_plot():
     today = date(2026, 11, 30)
-    disk = [DayDisk(today - timedelta(days=n), 3 * TIB, 3 * TIB, 6 * TIB) for n in (1, 0)]
-    forecast = Forecast(growth_per_day=10 * GIB, days_to_full=307.2, full_on=date(2027, 10, 3))
+    disk = [DayDisk(today - timedelta(days=n), 3 * TB, 3 * TB, 6 * TB) for n in (1, 0)]
+    forecast = Forecast(
+        snapshot=True, growth_per_day=10 * GB, days_to_full=307.2, full_on=date(2027, 10, 3)
+    )
     svg, _ = parts(disk_plot(disk, forecast, today=today, ident="d2", zone="orel"))
     assert svg.find(f"{SVG}text[@class='full-on']") is None
     line = svg.find(f"{SVG}line[@class='projection']")
     assert float(line.get("y2")) < float(line.get("y1"))  # still rising, to the edge
-    assert "заполнится через 307 дней, 3 октября 2027" in svg.find(f"{SVG}desc").text
+    assert "через 307 дней (к 3 октября 2027)" in svg.find(f"{SVG}desc").text
