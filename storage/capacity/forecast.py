@@ -22,10 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from zones.models import Zone
+from zones.selectors import zone_list
 
 from ..models import StorageSnapshot, ZoneDay
 
-ZONE_SECRET_FIELDS = ("ssh_private_key", "link_secret", "client_key", "client_ssh_key")
+# A snapshot dated further ahead than this is not believed: a storage host whose clock runs
+# ahead (or a forged row) would otherwise stay "the latest" and hide every real one.
+FUTURE_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,15 @@ class ZoneForecast:
 
     @property
     def days_to_full(self) -> float | None:
-        """Days until the disk is full at the current net growth; None when it does not
-        grow (or nothing is known): it never fills at this rate."""
+        """Days from now until the disk is full at the current net growth (the snapshot's
+        free room less what has grown since it was taken); None when it does not grow (or
+        nothing is known): it never fills at this rate."""
         growth = self.growth_per_day
         if self.snapshot is None or growth is None or growth <= 0:
             return None
-        return self.snapshot.free_bytes / growth
+        # Whole days: the hour's snapshot is "now" for a forecast counted in days.
+        age_days = max(snapshot_age(self.snapshot).days, 0)
+        return max(self.snapshot.free_bytes / growth - age_days, 0.0)
 
     @property
     def retention_bytes(self) -> float | None:
@@ -113,8 +119,9 @@ def latest_snapshots(zone_ids) -> dict[int, StorageSnapshot]:
     zone the database reads the end of that zone's range of the (zone, taken_at) index,
     where a GROUP BY over ``ZONE_ID IN (...)`` walks every snapshot ever taken.
     """
+    believed = timezone.now() + FUTURE_SLACK
     parts = [
-        StorageSnapshot.objects.filter(zone_id=zone)
+        StorageSnapshot.objects.filter(zone_id=zone, taken_at__lte=believed)
         .values("zone_id")
         .annotate(at=Max("taken_at"))
         .order_by()
@@ -139,7 +146,7 @@ def zone_forecasts(
     if zones is None:
         # Never the secrets: the admin pages and /metrics must work (and not decrypt a key
         # per request) even when FIELD_ENCRYPTION_KEYS do not fit.
-        zones = Zone.objects.filter(enabled=True).defer(*ZONE_SECRET_FIELDS).order_by("name")
+        zones = zone_list(enabled=True).order_by("name")
     zones = list(zones)
     today = today or timezone.localdate()
     window = window_days or settings.OPVIDEO_CAPACITY_WINDOW_DAYS

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from zones.models import Zone
@@ -37,7 +38,9 @@ CAPACITY_ZONE_FIELDS = ("id", "name", "enabled", "path_dst")
 CAPACITY_VIDEO_READ_FIELDS = ("id", "zone", "registered_at", "size")
 CAPACITY_DAY_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
 CAPACITY_SNAPSHOT_PRIVILEGES = ("INSERT",)
-# The hourly run rolls up yesterday (finished after midnight) and today.
+# The hourly run rolls up at least yesterday (finished after midnight) and today, and back
+# to the zone's last rolled-up day when the worker was down longer (at most the forecast's
+# window): a day missed would otherwise read as a day nothing arrived.
 DEFAULT_DAYS = 2
 _DAY_FIELDS = ("received", "received_bytes", "purged", "purged_bytes", "updated_at")
 
@@ -104,12 +107,16 @@ def capacity_zones():
 
 
 def zone_capacity_record(
-    *, zone: Zone, now: datetime | None = None, days: int = DEFAULT_DAYS
+    *, zone: Zone, now: datetime | None = None, days: int | None = None
 ) -> CapacitySummary:
-    """Take the zone's snapshot and roll up its last ``days`` local days (today included)."""
+    """Take the zone's snapshot and roll up its last ``days`` local days (today included;
+    None: those since the last roll-up, ``catch_up_days``)."""
     now = now or timezone.now()
     snapshot = storage_snapshot_take(zone=zone, now=now)
-    rolled = zone_days_roll_up(zone=zone, now=now, days=days)
+    if days is None:
+        days = catch_up_days(zone=zone, now=now)
+    mean = snapshot.file_bytes / snapshot.file_count if snapshot.file_count else 0.0
+    rolled = zone_days_roll_up(zone=zone, now=now, days=days, mean_size=mean)
     return CapacitySummary(zone=zone.name, snapshot=snapshot, days=rolled)
 
 
@@ -170,14 +177,30 @@ def local_day_range(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def zone_days_roll_up(*, zone: Zone, now: datetime, days: int = DEFAULT_DAYS) -> list[ZoneDay]:
+def catch_up_days(*, zone: Zone, now: datetime) -> int:
+    """How many days the hourly run rolls up: from the zone's last rolled-up day (it may have
+    been rolled up before it ended) to today, at least ``DEFAULT_DAYS``, at most the
+    forecast's window and today; the whole window the first time."""
+    today = timezone.localdate(now, timezone=timezone.get_default_timezone())
+    most = settings.OPVIDEO_CAPACITY_WINDOW_DAYS + 1
+    last = ZoneDay.objects.filter(zone_id=zone.pk).aggregate(last=Max("day"))["last"]
+    if last is None:
+        return most
+    return min(max((today - last).days + 1, DEFAULT_DAYS), most)
+
+
+def zone_days_roll_up(
+    *, zone: Zone, now: datetime, days: int = DEFAULT_DAYS, mean_size: float = 0.0
+) -> list[ZoneDay]:
     """The zone's figures for each of its last ``days`` local days (today included), written
-    over whatever the rows said: recomputed from VIDEO and the purge runs each time."""
+    over whatever the rows said: recomputed from VIDEO and the purge runs each time.
+    ``mean_size``: the bytes counted for a recording registered without its size (an old
+    client's row) on a day none had one; otherwise that day's own mean."""
     if days < 1:
         raise ValueError("days must be at least 1")
     today = timezone.localdate(now, timezone=timezone.get_default_timezone())
     rows = [
-        _day_figures(zone=zone, day=today - timedelta(days=back), now=now)
+        _day_figures(zone=zone, day=today - timedelta(days=back), now=now, mean_size=mean_size)
         for back in range(days - 1, -1, -1)
     ]
     options = {"update_conflicts": True, "update_fields": list(_DAY_FIELDS)}
@@ -188,19 +211,25 @@ def zone_days_roll_up(*, zone: Zone, now: datetime, days: int = DEFAULT_DAYS) ->
     return rows
 
 
-def _day_figures(*, zone: Zone, day: date, now: datetime) -> ZoneDay:
+def _day_figures(*, zone: Zone, day: date, now: datetime, mean_size: float) -> ZoneDay:
     start, end = local_day_range(day)
     received = Video.objects.filter(
         zone_id=zone.pk, registered_at__gte=start, registered_at__lt=end
-    ).aggregate(n=Count("id"), size=Sum("size"))
+    ).aggregate(n=Count("id"), sized=Count("size"), size=Sum("size"))
+    count, sized, size = received["n"] or 0, received["sized"] or 0, received["size"] or 0
+    if count > sized:
+        # Rows without SIZE (old clients during a roll-out) still took room: counted at
+        # the day's mean, or the disk's, rather than as nothing (which would make the disk
+        # look as if it never fills).
+        size += round((count - sized) * (size / sized if sized else mean_size))
     purged = PurgeRun.objects.filter(
         zone_id=zone.pk, started_at__gte=start, started_at__lt=end
     ).aggregate(n=Sum("deleted"), size=Sum("bytes_freed"))
     return ZoneDay(
         zone=zone,
         day=day,
-        received=received["n"] or 0,
-        received_bytes=received["size"] or 0,
+        received=count,
+        received_bytes=size,
         purged=purged["n"] or 0,
         purged_bytes=purged["size"] or 0,
         updated_at=now,
@@ -245,6 +274,11 @@ def _walk_files(root: str) -> Iterator[os.stat_result]:
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    # Listed but not to be looked at (a directory readable but not
+                    # searchable): left out and said, the rest of the disk still counts.
+                    logger.warning("capacity snapshot: %s not counted: %s", entry.path, exc)
                     continue
                 if stat.S_ISDIR(st.st_mode):
                     pending.append(entry.path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from search.services import api_token_issue
@@ -52,6 +52,7 @@ def zones():
 
 def test_a_staff_token_gets_every_enabled_zones_forecast(client, zones):
     admin = User.objects.create_user("monitor", password="x-Pass-12345", is_staff=True)
+    admin.user_permissions.add(Permission.objects.get(codename="view_zone"))
     _token, key = api_token_issue(user=admin, label="zabbix")
 
     response = client.get(URL, HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT_LANGUAGE="ru")
@@ -94,13 +95,19 @@ def test_a_staff_session_works_and_others_are_refused(client, zones):
     operator = User.objects.create_user("operator", password="x-Pass-12345")
     _token, key = api_token_issue(user=operator, label="crm")
     not_staff = client.get(URL, HTTP_AUTHORIZATION=f"Token {key}")
-    client.force_login(User.objects.create_user("admin", password="x-Pass-1", is_staff=True))
+    # Staff, but not allowed to see the zones: the admin hides them, so does the API.
+    client.force_login(User.objects.create_user("clerk", password="x-Pass-1", is_staff=True))
+    staff_without_zones = client.get(URL)
+    admin = User.objects.create_user("admin", password="x-Pass-1", is_staff=True)
+    admin.user_permissions.add(Permission.objects.get(codename="view_zone"))
+    client.force_login(admin)
     session = client.get(URL)
     posted = client.post(URL)
 
     assert anonymous.status_code == 401
     assert not_staff.status_code == 403
-    assert "staff only" in not_staff.json()["error"]
+    assert "staff who may view the zones" in not_staff.json()["error"]
+    assert staff_without_zones.status_code == 403
     assert session.status_code == 200
     assert len(session.json()["zones"]) == 2
     assert posted.status_code == 405

@@ -208,13 +208,13 @@ def test_the_other_sentences_in_russian(zone):
         # Not on every admin page (a zone just added), but said where it is asked.
         assert warning_lines(forecast_of(zone)) == []
         assert stale_line(forecast_of(zone)) == (
-            "Сервер хранения зоны ещё не прислал ни одного снимка диска."
+            "Сервер хранения площадки ещё не прислал ни одного снимка диска."
         )
         days(zone, {1: (10 * GB, 10 * GB)})
         taken = snapshot(zone, ago=timedelta(hours=5)).taken_at
         stamp = timezone.localtime(taken)
         assert warning_lines(forecast_of(zone))[0].startswith(
-            f"От сервера хранения зоны нет снимков диска с {stamp.day} "
+            f"От сервера хранения площадки нет снимков диска с {stamp.day} "
         )
         assert warning_lines(forecast_of(zone))[0].endswith(f", {stamp:%H:%M}.")
         assert forecast_lines(forecast_of(zone))[0] == (
@@ -224,3 +224,20 @@ def test_the_other_sentences_in_russian(zone):
         assert forecast_lines(forecast_of(zone))[0] == "Диск заполнится в течение суток."
         ZoneDay.objects.update(received_bytes=2 * TB / 21)
         assert forecast_lines(forecast_of(zone))[0].startswith("Диск заполнится через 21 день (")
+
+
+def test_days_to_full_count_from_now_not_from_the_snapshot(zone):
+    days(zone, {back: (40 * GB, 0) for back in range(1, 15)})
+    snapshot(zone, free=400 * GB, ago=timedelta(days=3))
+    # 400 GB at 40 GB a day was ten days when the snapshot was taken, three days ago.
+    assert forecast_of(zone).days_to_full == pytest.approx(7, abs=0.01)
+
+
+def test_a_snapshot_dated_ahead_is_not_believed(zone):
+    """A storage host whose clock runs a year ahead (or a forged row) must not stay "the
+    latest" and hide every real snapshot, nor the staleness of the real ones."""
+    real = snapshot(zone, free=1 * TB, ago=timedelta(hours=1))
+    snapshot(zone, free=100 * TB, ago=-timedelta(days=365))
+    found = forecast_of(zone)
+    assert found.snapshot.pk == real.pk
+    assert found.snapshot.free_bytes == 1 * TB

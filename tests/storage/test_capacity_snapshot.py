@@ -11,10 +11,10 @@ import MySQLdb
 import pytest
 from django.utils import timezone
 
-from storage.capacity.snapshot import local_day_range
+from storage.capacity.snapshot import catch_up_days, local_day_range, zone_days_roll_up
 from storage.models import PurgeRun, StorageSnapshot, ZoneDay
 from storage.tasks import capacity_zone
-from tests.factories import make_video
+from tests.factories import make_video, make_zone
 from tests.helpers import manage, subprocess_db_env, wait_until
 from tests.services.celery import worker
 from tests.storage.conftest import store_make
@@ -86,7 +86,8 @@ def test_the_command_records_the_directory_as_the_retention_user(rm_account, tmp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_roll_up_counts_each_local_day_and_is_idempotent(rm_account, tmp_path):  # noqa: F811
+def test_the_roll_up_counts_each_local_day_and_is_idempotent(rm_account, tmp_path, settings):  # noqa: F811
+    settings.OPVIDEO_CAPACITY_WINDOW_DAYS = 14
     store = store_make(tmp_path)
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
@@ -97,7 +98,8 @@ def test_the_roll_up_counts_each_local_day_and_is_idempotent(rm_account, tmp_pat
     make_video(zone=zone, size=200, registered_at=local(yesterday, 23, 50))
     make_video(zone=zone, size=400, registered_at=local(yesterday, 0, 0))
     make_video(zone=zone, size=800, registered_at=local(before, 23, 59))
-    make_video(zone=zone, size=None, registered_at=local(yesterday, 9))  # size unknown
+    # Size unknown (an old client's row): counted at the day's mean, 300.
+    make_video(zone=zone, size=None, registered_at=local(yesterday, 9))
     other = store_make(tmp_path / "other")
     make_video(zone=other.zone, size=5000, registered_at=local(yesterday, 9))
     for started, deleted, freed in ((local(yesterday, 3), 7, 7000), (local(yesterday, 15), 1, 5)):
@@ -116,21 +118,23 @@ def test_the_roll_up_counts_each_local_day_and_is_idempotent(rm_account, tmp_pat
 
     assert first.returncode == 0, first.stderr
     assert again.returncode == 0, again.stderr
-    assert len(rows_after_first) == 2  # yesterday and today
+    # The first run rolls up the forecast's whole window (and today): nothing before it.
+    assert len(rows_after_first) == 15
     days = {row.day: row for row in ZoneDay.objects.filter(zone=zone)}
-    assert set(days) == {before, yesterday, today}
+    assert set(days) == {today - timedelta(days=back) for back in range(15)}
     figures = {
         day: (row.received, row.received_bytes, row.purged, row.purged_bytes)
         for day, row in days.items()
     }
     assert figures == {
+        **{today - timedelta(days=back): (0, 0, 0, 0) for back in range(3, 15)},
         today: (1, 100, 0, 0),
-        yesterday: (3, 600, 8, 7005),
+        yesterday: (3, 900, 8, 7005),
         before: (1, 800, 3, 3000),
     }
     # The second run wrote the same figures over the same rows (the unique (zone, day)).
     assert {row["id"] for row in rows_after_first} <= {row.pk for row in days.values()}
-    assert f"{yesterday.isoformat()}: received 3 (600 bytes), purged 8 (7005 bytes)" in again.stdout
+    assert f"{yesterday.isoformat()}: received 3 (900 bytes), purged 8 (7005 bytes)" in again.stdout
     assert not ZoneDay.objects.filter(zone=other.zone).exists()
     assert StorageSnapshot.objects.filter(zone=zone).count() == 2
 
@@ -188,6 +192,7 @@ def test_a_link_as_path_dst_is_refused(tmp_path):
 
 @pytest.mark.django_db
 def test_the_task_refuses_another_zone_and_runs_its_own(tmp_path, settings):
+    settings.OPVIDEO_CAPACITY_WINDOW_DAYS = 3
     own = store_make(tmp_path / "own")
     other = store_make(tmp_path / "other")
     (own.root / "a.mp4").write_bytes(b"a" * 1234)
@@ -199,13 +204,19 @@ def test_the_task_refuses_another_zone_and_runs_its_own(tmp_path, settings):
     assert refusal == {"refused": True, "zone": other.zone.name, "worker_zone": own.zone.name}
     assert not StorageSnapshot.objects.filter(zone=other.zone).exists()
     assert (done["file_count"], done["file_bytes"]) == (1, 1234)
+    # The first run: the window's days and today, oldest first.
     assert [d["day"] for d in done["days"]] == [
+        (timezone.localdate() - timedelta(days=back)).isoformat() for back in range(3, -1, -1)
+    ]
+    # The next: from the last day rolled up (today) back to yesterday at least.
+    again = capacity_zone(own.zone.pk)
+    assert [d["day"] for d in again["days"]] == [
         (timezone.localdate() - timedelta(days=1)).isoformat(),
         timezone.localdate().isoformat(),
     ]
     zone_update(zone=own.zone, enabled=False)
     assert capacity_zone(own.zone.pk) is None  # disabled: skipped
-    assert StorageSnapshot.objects.filter(zone=own.zone).count() == 1
+    assert StorageSnapshot.objects.filter(zone=own.zone).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
@@ -228,7 +239,8 @@ def test_the_worker_takes_the_snapshot_as_the_retention_user(rm_account, tmp_pat
         )
     snapshot = StorageSnapshot.objects.get(zone=store.zone)
     assert (snapshot.file_count, snapshot.file_bytes) == (1, 4321)
-    assert ZoneDay.objects.filter(zone=store.zone).count() == 2
+    # The first run rolls up the whole window and today.
+    assert ZoneDay.objects.filter(zone=store.zone).count() == 15
 
 
 @pytest.mark.django_db
@@ -279,3 +291,62 @@ def test_the_retention_user_may_not_touch_the_snapshots_beyond_adding(rm_account
     finally:
         conn.close()
     assert "denied" in str(info.value).lower()
+
+
+@pytest.mark.django_db
+def test_the_days_missed_while_the_worker_was_down_are_rolled_up_when_it_returns(settings):
+    """Recordings arrive while the worker is down (the workstations register them
+    themselves): the first run after must roll those days up, or the forecast reads them
+    as days nothing arrived."""
+    settings.OPVIDEO_CAPACITY_WINDOW_DAYS = 14
+    zone = make_zone(name="kursk")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    for back in range(5, 15):  # the worker ran these days
+        ZoneDay.objects.create(
+            zone=zone,
+            day=today - timedelta(days=back),
+            received=1,
+            received_bytes=40,
+            updated_at=now,
+        )
+    for back in range(0, 5):  # and was down for these
+        start, _ = local_day_range(today - timedelta(days=back))
+        make_video(zone=zone, registered_at=start + timedelta(hours=10), size=40)
+
+    assert catch_up_days(zone=zone, now=now) == 6  # the last day rolled up again, to today
+    zone_days_roll_up(zone=zone, now=now, days=catch_up_days(zone=zone, now=now))
+
+    rows = dict(ZoneDay.objects.filter(zone=zone).values_list("day", "received_bytes"))
+    assert [rows.get(today - timedelta(days=back)) for back in range(0, 5)] == [40] * 5
+    assert rows[today - timedelta(days=5)] == 0  # recomputed from VIDEO: nothing that day
+    # Bounded: never further back than the window, the whole window the first time.
+    ZoneDay.objects.filter(zone=zone).delete()
+    assert catch_up_days(zone=zone, now=now) == 15
+    ZoneDay.objects.create(zone=zone, day=today - timedelta(days=400), updated_at=now)
+    assert catch_up_days(zone=zone, now=now) == 15
+    ZoneDay.objects.create(zone=zone, day=today, updated_at=now)
+    assert catch_up_days(zone=zone, now=now) == 2
+
+
+@pytest.mark.django_db
+def test_recordings_registered_without_a_size_still_count():
+    """Old clients during a roll-out register no SIZE: their recordings take room all the
+    same, counted at the day's mean, or the disk's mean on a day none had a size."""
+    zone = make_zone(name="kursk")
+    now = timezone.now()
+    today = timezone.localdate(now)
+    yesterday, before = today - timedelta(days=1), today - timedelta(days=2)
+    start, _ = local_day_range(yesterday)
+    make_video(zone=zone, registered_at=start + timedelta(hours=9), size=100)
+    make_video(zone=zone, registered_at=start + timedelta(hours=10), size=300)
+    make_video(zone=zone, registered_at=start + timedelta(hours=11), size=None)
+    start, _ = local_day_range(before)
+    for hour in (9, 10):
+        make_video(zone=zone, registered_at=start + timedelta(hours=hour), size=None)
+
+    zone_days_roll_up(zone=zone, now=now, days=3, mean_size=1000.0)
+
+    rows = {row.day: row for row in ZoneDay.objects.filter(zone=zone)}
+    assert (rows[yesterday].received, rows[yesterday].received_bytes) == (3, 600)
+    assert (rows[before].received, rows[before].received_bytes) == (2, 2000)

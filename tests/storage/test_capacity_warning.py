@@ -82,12 +82,15 @@ def test_every_admin_page_warns_about_the_zones_that_need_an_admin(client):
         html = page[start : page.index("</ul>", start)]
         assert html.count('<li class="warning">') == 3, url
         kursk_url = reverse("admin:zones_zone_change", args=[found["kursk"].pk])
-        assert f'Хранилище зоны <a href="{kursk_url}">kursk</a>. Диск заполнится через 9 дней' in (
-            html
+        assert (
+            f'Хранилище площадки <a href="{kursk_url}">kursk</a>. Диск заполнится через 9 дней'
+            in (html)
         )
-        assert "Хранилище зоны <a" in html and ">orel</a>. Чтобы хранить записи 180 дней" in html
+        assert (
+            "Хранилище площадки <a" in html and ">orel</a>. Чтобы хранить записи 180 дней" in html
+        )
         assert "только 5,5 ТБ — не помещается." in html
-        assert ">lipetsk</a>. От сервера хранения зоны нет снимков диска с " in html
+        assert ">lipetsk</a>. От сервера хранения площадки нет снимков диска с " in html
         assert ">tula</a>" not in html and ">off</a>" not in html
 
 
@@ -121,7 +124,7 @@ def test_the_warning_reads_in_russian_and_fits_in_chromium(live_server):
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(live_server.url + reverse("admin:auth_user_changelist"))
             warning = page.inner_text("ul.capacity-warning")
-            assert "Хранилище зоны kursk. Диск заполнится через 9 дней (к " in warning
+            assert "Хранилище площадки kursk. Диск заполнится через 9 дней (к " in warning
             assert "не помещается" in warning and "нет снимков диска с" in warning
             page_fits(page, name="admin-capacity-warning", width=width)
         page.click("ul.capacity-warning a:text('kursk')")

@@ -33,17 +33,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days",
             metavar="N",
-            default=str(DEFAULT_DAYS),
-            help=f"Roll up the last N days, today included (default {DEFAULT_DAYS}).",
+            default=None,
+            help=(
+                "Roll up the last N days, today included (default: back to the last day "
+                f"rolled up, at least {DEFAULT_DAYS}, at most the forecast's window)."
+            ),
         )
 
     @no_translations
     def handle(self, *args, zone, days, **options):
         try:
-            count = int(days)
+            count = None if days is None else int(days)
         except ValueError:
             count = 0
-        if not 1 <= count <= MAX_DAYS:
+        if count is not None and not 1 <= count <= MAX_DAYS:
             raise CommandError(f"--days must be a whole number from 1 to {MAX_DAYS}, not {days!r}")
         found = zone_from_option(zone, queryset=capacity_zones())
         try:
