@@ -82,6 +82,12 @@ def _on_datetime(model, field_name: str | None) -> bool:
 class AdminConfig(DjangoAdminConfig):
     default_site = "opvideo.admin_site.OPVideoAdminSite"
 
+    def ready(self):
+        super().ready()  # loads every app's admin module
+        from opvideo.admin_third_party import reregister
+
+        reregister(self.module.site)
+
 
 class AxesConfig(AxesAppConfig):
     # "Axes" means nothing to an admin; and its logs are not the recordings' access audit.
