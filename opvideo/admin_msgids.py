@@ -115,4 +115,10 @@ MSGIDS = (
     gettext_noop("Changed {fields} for {name} “{object}”."),
     gettext_noop("Deleted {name} “{object}”."),
     gettext_noop("%(name)s with ID “%(key)s” doesn’t exist. Perhaps it was deleted?"),  # noqa: RUF001
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("periodic task track"),
+    gettext_noop("periodic task tracks"),
+    gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
+    gettext_noop("Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."),
 )

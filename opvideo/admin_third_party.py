@@ -17,7 +17,13 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
-from django_celery_beat.models import CrontabSchedule, PeriodicTask
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
 _ACTIONS = {
     "add": lambda: pgettext("permission", "adding"),
@@ -139,7 +145,29 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
+class PeriodicTaskInline(beat_admin.PeriodicTaskInline):
+    fields = ("name", "task_name", "args", "kwargs")
+    readonly_fields = fields
+
+    @admin.display(description=_("task"))
+    def task_name(self, obj: PeriodicTask) -> str:
+        return obj.task  # the model names it 'Task Name', outside gettext
+
+
+class ClockedScheduleAdmin(beat_admin.ClockedScheduleAdmin):
+    inlines = [PeriodicTaskInline]
+
+
+class IntervalScheduleAdmin(beat_admin.IntervalScheduleAdmin):
+    inlines = [PeriodicTaskInline]
+
+
+class SolarScheduleAdmin(beat_admin.SolarScheduleAdmin):
+    inlines = [PeriodicTaskInline]
+
+
 class CrontabScheduleAdmin(beat_admin.CrontabScheduleAdmin):
+    inlines = [PeriodicTaskInline]
     list_display = ("__str__", "in_words")
     fields = (
         "in_words",
@@ -163,6 +191,9 @@ REPLACEMENTS = {
     AccessAttempt: AccessAttemptAdmin,
     PeriodicTask: PeriodicTaskAdmin,
     CrontabSchedule: CrontabScheduleAdmin,
+    ClockedSchedule: ClockedScheduleAdmin,
+    IntervalSchedule: IntervalScheduleAdmin,
+    SolarSchedule: SolarScheduleAdmin,
 }
 
 
