@@ -45,6 +45,9 @@ ALLOWED = {
     "SSH",  # the protocol the zone's worker uses
     "SHA",  # «SHA-256» of a recording's contents
     "URL",
+    "RSA",  # the kind of SSH key a zone can be given
+    "nginx",  # the video server
+    "rsync",  # what the workstations copy recordings with
     "cron",  # «расписание cron»: the Unix tool's name
     "m",  # a cron schedule's fields, as the task schedule names them: (m/h/dM/MY/d)
     "h",
@@ -63,6 +66,11 @@ ALLOWED = {
     "Mac",
     "Cmd",
 }
+# The zone's page explains the file name pattern by its groups' names and the video server's
+# address by its scheme; the storage server's commands run as root.
+ZONE_PAGE = {"date", "time", "operator", "https", "root"}
+PAGE_ALLOWED = {"zones_zone-add": ZONE_PAGE, "zones_zone-change": ZONE_PAGE}
+
 # Not read: code (commands, configuration lines, key lines) and the time zone and task
 # pickers, whose options are identifiers (Europe/Moscow, search.directory_sync).
 _HIDE_CODE = (
@@ -70,22 +78,39 @@ _HIDE_CODE = (
     " { display: none !important; }"
 )
 
-# The bad phrases of issue 16, none of which may come back.
+# The bad phrases of issue 16 (regular expressions), none of which may come back.
 BAD_PHRASES = (
     "Изменить площадка",
     "Добавить площадка",
     "Выберите площадка",
     "был успешно добавлен",
     "Выбрать все журнал доступа",
-    "API-токены\n",
+    r"\d API-токены",
     "Выберите Запись",
-    "Ноябрь\n",
+    r"\d Ноябрь",
     "Логи доступа",
     "Площадки \u203a Площадки",
+    "Записи \u203a Записи",
     "Изменено Retention",
 )
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+# A run of Latin letters, digits and the characters of paths, options and identifiers.
+LATIN_TOKEN = re.compile(r"[A-Za-z0-9_./:@-]*[A-Za-z][A-Za-z0-9_./:@-]*")
+
+
+def _words(text: str) -> set[str]:
+    """The Latin words of a page, code left out: a file name, a path, an option, a command,
+    an identifier (authorized_keys, /srv/video, --bwlimit, ssh-keygen, session_id)."""
+    words = set()
+    for token in LATIN_TOKEN.findall(text):
+        if token.startswith(("-", ".")):  # an option (--bwlimit), an extension (.pub)
+            continue
+        token = token.strip(".:-")  # the end of a sentence, «API-токены»
+        if re.search(r"[_./@:0-9]|[A-Za-z]-[A-Za-z]", token):
+            continue
+        words |= {w.lower() for w in LATIN_WORD.findall(token)}
+    return words
 
 
 def _data_words() -> set[str]:
@@ -191,10 +216,10 @@ def test_every_admin_page_reads_in_russian(live_server):
             page.add_style_tag(content=_HIDE_CODE)
             text = page.inner_text("body")
             (texts / f"{name}.txt").write_text(text, encoding="utf-8")
-            words = {w.lower() for w in LATIN_WORD.findall(text)} - allowed
+            words = _words(text) - allowed - PAGE_ALLOWED.get(name, set())
             if words:
                 english[name] = words
-            found = [phrase for phrase in BAD_PHRASES if phrase in text + "\n"]
+            found = [phrase for phrase in BAD_PHRASES if re.search(phrase, text)]
             if found:
                 bad[name] = found
     assert english == {}, "\n".join(f"{k}: {sorted(v)}" for k, v in english.items())
