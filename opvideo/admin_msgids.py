@@ -121,6 +121,6 @@ MSGIDS = (
     gettext_noop("periodic task tracks"),
     gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
     gettext_noop(
-        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."
+        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."  # noqa: E501
     ),
 )

@@ -25,6 +25,9 @@ from opvideo.admin_grammar import GrammarMixin
 MAIN_APPS = ("zones", "client_agent", "storage", "search")
 # Kept under the "Service" heading at the bottom, in this order.
 SERVICE_APPS = ("auth", "axes", "django_celery_beat")
+# A list's name where the model's verbose_name_plural is not one: django-celery-beat names
+# both forms of ClockedSchedule "clocked".
+LIST_NAMES = {"django_celery_beat.clockedschedule": _("one-off runs")}
 
 
 class OPVideoAdminSite(admin.AdminSite):
@@ -66,6 +69,11 @@ class OPVideoAdminSite(admin.AdminSite):
             return (0, order[label]) if label in order else (1, 0)
 
         apps.sort(key=place)
+        for app in apps:
+            for model in app["models"]:
+                name = LIST_NAMES.get(model["model"]._meta.label_lower)
+                if name is not None:
+                    model["name"] = name
         if app_label is None:
             first = next((a for a in apps if a["app_label"] in service), None)
             if first is not None:

@@ -15,7 +15,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import (
     ClockedSchedule,
@@ -30,7 +30,7 @@ from search.actors import Actor
 from search.models import AccessEvent
 from search.services import api_token_issue
 from storage.models import IntegrityFinding, PurgeRun
-from tests.e2e.admin_pages import ARTIFACTS, PASSWORD, WIDTHS, admin_sign_in, page_fits
+from tests.e2e.admin_pages import ARTIFACTS, PASSWORD, admin_sign_in
 from tests.factories import make_video, make_zone
 from tests.services.browser import chromium
 
