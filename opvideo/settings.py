@@ -9,6 +9,7 @@ mounted as files), so no secret has to appear in a process environment listing.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times everything below, and answers /metrics before the host and https checks.
+    "opvideo.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -297,6 +300,19 @@ OPVIDEO_MEDIA_RUN_SECONDS = env.int("OPVIDEO_MEDIA_RUN_SECONDS", default=240)
 OPVIDEO_CAPACITY_INTERVAL_MINUTES = env.int("OPVIDEO_CAPACITY_INTERVAL_MINUTES", default=60)
 OPVIDEO_CAPACITY_WINDOW_DAYS = env.int("OPVIDEO_CAPACITY_WINDOW_DAYS", default=14)
 OPVIDEO_CAPACITY_WARN_DAYS = env.float("OPVIDEO_CAPACITY_WARN_DAYS", default=14)
+
+# --- Metrics (/metrics, opvideo.metrics) -------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token (Authorization: Bearer ...), from the
+# environment or OPVIDEO_METRICS_TOKEN_FILE like the other secrets, and/or only from these
+# addresses (CIDRs, matched against the TCP peer, REMOTE_ADDR, never a forwarded header).
+# Each one configured must pass; neither configured: /metrics does not exist (404).
+OPVIDEO_METRICS_TOKEN = env_secret("OPVIDEO_METRICS_TOKEN", default="") or ""
+OPVIDEO_METRICS_ALLOW = [
+    # Normalised here, so a mistyped network stops the start instead of refusing scrapes.
+    str(ip_network(net.strip(), strict=False))
+    for net in env.list("OPVIDEO_METRICS_ALLOW", default=[])
+    if net.strip()
+]
 
 # --- Celery -----------------------------------------------------------------------------------
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one

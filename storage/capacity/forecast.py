@@ -6,8 +6,8 @@ from VIDEO: the admin home, ``/metrics`` and the API call it on every request.
 The rate is the mean of the last ``OPVIDEO_CAPACITY_WINDOW_DAYS`` complete days (today is
 still filling). Growth is what arrived minus what the purge freed; the disk fills in
 ``free / growth`` days. Retention fits when ``retention_days`` days of arrivals at that rate
-(what the disk holds once the purge keeps pace) fit on the disk beside what else is on it
-(used bytes less the recordings' own).
+(what the disk holds once the purge keeps pace) fit in the room the recordings have: their
+own bytes plus the free bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from django.utils import timezone
 from zones.models import Zone
 
 from ..models import StorageSnapshot, ZoneDay
+
+ZONE_SECRET_FIELDS = ("ssh_private_key", "link_secret", "client_key", "client_ssh_key")
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,13 @@ class ZoneForecast:
 
     @property
     def room_bytes(self) -> int | None:
-        """What the disk can give the recordings: its size less what else is on it (the
-        system, previews, other files)."""
+        """What the disk can give the recordings: what they take now plus what is free.
+        Not the disk's size less what else is on it: that would count the blocks the file
+        system reserves for root (5 % on ext4, 300 GB of 6 TB), which the storage user
+        never gets."""
         if self.snapshot is None:
             return None
-        other = max(self.snapshot.used_bytes - self.snapshot.file_bytes, 0)
-        return max(self.snapshot.total_bytes - other, 0)
+        return self.snapshot.file_bytes + self.snapshot.free_bytes
 
     @property
     def retention_fits(self) -> bool | None:
@@ -81,6 +84,19 @@ class ZoneForecast:
         days = self.days_to_full
         soon = days is not None and days < settings.OPVIDEO_CAPACITY_WARN_DAYS
         return soon or self.retention_fits is False
+
+    def snapshot_stale(self, *, now: datetime | None = None) -> bool:
+        """Whether the zone's worker has not recorded a snapshot for two intervals (or
+        never): it is down, or PATH_DST is not mounted, and the forecast goes stale."""
+        age = snapshot_age(self.snapshot, now=now)
+        return age is None or age > snapshot_stale_after()
+
+    def needs_attention(self, *, now: datetime | None = None) -> bool:
+        """What the admin warning shows: the forecast's warning, or snapshots that stopped
+        coming. A zone that never sent one is not warned about on every page (a zone just
+        added, its worker not deployed yet): the dashboard and the API say so."""
+        stopped = self.snapshot is not None and self.snapshot_stale(now=now)
+        return self.warning or stopped
 
     @property
     def full_on(self) -> date | None:
@@ -111,7 +127,9 @@ def zone_forecasts(
 ) -> list[ZoneForecast]:
     """The forecast of each of ``zones`` (default: the enabled ones, by name)."""
     if zones is None:
-        zones = Zone.objects.filter(enabled=True).order_by("name")
+        # Never the secrets: the admin pages and /metrics must work (and not decrypt a key
+        # per request) even when FIELD_ENCRYPTION_KEYS do not fit.
+        zones = Zone.objects.filter(enabled=True).defer(*ZONE_SECRET_FIELDS).order_by("name")
     zones = list(zones)
     today = today or timezone.localdate()
     window = window_days or settings.OPVIDEO_CAPACITY_WINDOW_DAYS
@@ -142,6 +160,11 @@ def zone_forecasts(
             )
         )
     return forecasts
+
+
+def snapshot_stale_after() -> timedelta:
+    """How old the last snapshot may be before the admin is told: two intervals."""
+    return timedelta(minutes=2 * max(settings.OPVIDEO_CAPACITY_INTERVAL_MINUTES, 1))
 
 
 def snapshot_age(snapshot: StorageSnapshot | None, *, now: datetime | None = None):
