@@ -18,7 +18,7 @@ from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext, npgettext, pgettext
+from django.utils.translation import gettext, npgettext, pgettext_lazy
 from django.utils.translation import override as translation_override
 
 from opvideo.admin_nouns import Noun, noun
@@ -45,23 +45,43 @@ def counted(count: int, opts) -> str:
     return forms.counted % {"count": count}
 
 
+# Each gender's phrases, written out so that makemessages finds every msgid and context.
+_DONE = {
+    "masculine": {
+        "added": pgettext_lazy("masculine", "The {name} “{obj}” was added."),
+        "changed": pgettext_lazy("masculine", "The {name} “{obj}” was changed."),
+        "deleted": pgettext_lazy("masculine", "The {name} “{obj}” was deleted."),
+        "again": pgettext_lazy("masculine", "You may edit it again below."),
+        "many": lambda n: npgettext("masculine", "Deleted {items}.", "Deleted {items}.", n),
+    },
+    "feminine": {
+        "added": pgettext_lazy("feminine", "The {name} “{obj}” was added."),
+        "changed": pgettext_lazy("feminine", "The {name} “{obj}” was changed."),
+        "deleted": pgettext_lazy("feminine", "The {name} “{obj}” was deleted."),
+        "again": pgettext_lazy("feminine", "You may edit it again below."),
+        "many": lambda n: npgettext("feminine", "Deleted {items}.", "Deleted {items}.", n),
+    },
+    "neuter": {
+        "added": pgettext_lazy("neuter", "The {name} “{obj}” was added."),
+        "changed": pgettext_lazy("neuter", "The {name} “{obj}” was changed."),
+        "deleted": pgettext_lazy("neuter", "The {name} “{obj}” was deleted."),
+        "again": pgettext_lazy("neuter", "You may edit it again below."),
+        "many": lambda n: npgettext("neuter", "Deleted {items}.", "Deleted {items}.", n),
+    },
+}
+
+
+def _phrases(opts) -> dict:
+    return _DONE[gender(noun(opts))]
+
+
 def _done(opts, action: str, obj_repr) -> str:
     """«Площадка «kursk» добавлена.»: the participle agrees with the model's gender."""
-    forms = noun(opts)
-    name = capfirst(opts.verbose_name)
-    context = gender(forms)
-    phrases = {
-        "added": pgettext(context, "The {name} “{obj}” was added."),
-        "changed": pgettext(context, "The {name} “{obj}” was changed."),
-        "deleted": pgettext(context, "The {name} “{obj}” was deleted."),
-    }
-    return format_html(phrases[action], name=name, obj=obj_repr)
+    return format_html(_phrases(opts)[action], name=capfirst(opts.verbose_name), obj=obj_repr)
 
 
 def _deleted_many(opts, count: int) -> str:
-    context = gender(noun(opts))
-    phrase = npgettext(context, "Deleted {items}.", "Deleted {items}.", count)
-    return phrase.format(items=counted(count, opts))
+    return _phrases(opts)["many"](count).format(items=counted(count, opts))
 
 
 # --- Template filters ---------------------------------------------------------------------
@@ -181,10 +201,7 @@ class GrammarMixin:
             obj_repr = str(obj)
         message = _done(opts, action, obj_repr)
         if "_continue" in request.POST:
-            context = gender(noun(opts))
-            message = format_html(
-                "{} {}", message, pgettext(context, "You may edit it again below.")
-            )
+            message = format_html("{} {}", message, _phrases(opts)["again"])
         elif "_addanother" in request.POST:
             more = gettext("You may add another {name} below.").format(name=accusative(opts))
             message = format_html("{} {}", message, more)

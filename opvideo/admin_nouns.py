@@ -15,8 +15,7 @@ value reads as masculine, whose English phrases are the same anyway).
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-from django.utils.translation import npgettext_lazy
-from django.utils.translation import pgettext_lazy as p
+from django.utils.translation import npgettext_lazy, pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -29,107 +28,107 @@ class Noun:
 
 NOUNS: dict[str, Noun] = {
     "zones.zone": Noun(
-        p("gender", "zone"),
-        p("accusative", "zone"),
-        p("selected, accusative", "zones"),
+        pgettext_lazy("gender", "zone"),
+        pgettext_lazy("accusative", "zone"),
+        pgettext_lazy("selected, accusative", "zones"),
         npgettext_lazy("count", "%(count)s zone", "%(count)s zones", "count"),
     ),
     "client_agent.workstation": Noun(
-        p("gender", "workstation"),
-        p("accusative", "workstation"),
-        p("selected, accusative", "workstations"),
+        pgettext_lazy("gender", "workstation"),
+        pgettext_lazy("accusative", "workstation"),
+        pgettext_lazy("selected, accusative", "workstations"),
         npgettext_lazy("count", "%(count)s workstation", "%(count)s workstations", "count"),
     ),
     "storage.video": Noun(
-        p("gender", "recording"),
-        p("accusative", "recording"),
-        p("selected, accusative", "recordings"),
+        pgettext_lazy("gender", "recording"),
+        pgettext_lazy("accusative", "recording"),
+        pgettext_lazy("selected, accusative", "recordings"),
         npgettext_lazy("count", "%(count)s recording", "%(count)s recordings", "count"),
     ),
     "storage.purgerun": Noun(
-        p("gender", "purge run"),
-        p("accusative", "purge run"),
-        p("selected, accusative", "purge runs"),
+        pgettext_lazy("gender", "purge run"),
+        pgettext_lazy("accusative", "purge run"),
+        pgettext_lazy("selected, accusative", "purge runs"),
         npgettext_lazy("count", "%(count)s purge run", "%(count)s purge runs", "count"),
     ),
     "storage.integrityfinding": Noun(
-        p("gender", "integrity finding"),
-        p("accusative", "integrity finding"),
-        p("selected, accusative", "integrity findings"),
+        pgettext_lazy("gender", "integrity finding"),
+        pgettext_lazy("accusative", "integrity finding"),
+        pgettext_lazy("selected, accusative", "integrity findings"),
         npgettext_lazy(
             "count", "%(count)s integrity finding", "%(count)s integrity findings", "count"
         ),
     ),
     "search.accessevent": Noun(
-        p("gender", "access event"),
-        p("accusative", "access event"),
-        p("selected, accusative", "access events"),
+        pgettext_lazy("gender", "access event"),
+        pgettext_lazy("accusative", "access event"),
+        pgettext_lazy("selected, accusative", "access events"),
         npgettext_lazy("count", "%(count)s access event", "%(count)s access events", "count"),
     ),
     "search.apitoken": Noun(
-        p("gender", "API token"),
-        p("accusative", "API token"),
-        p("selected, accusative", "API tokens"),
+        pgettext_lazy("gender", "API token"),
+        pgettext_lazy("accusative", "API token"),
+        pgettext_lazy("selected, accusative", "API tokens"),
         npgettext_lazy("count", "%(count)s API token", "%(count)s API tokens", "count"),
     ),
     "auth.user": Noun(
-        p("gender", "user"),
-        p("accusative", "user"),
-        p("selected, accusative", "users"),
+        pgettext_lazy("gender", "user"),
+        pgettext_lazy("accusative", "user"),
+        pgettext_lazy("selected, accusative", "users"),
         npgettext_lazy("count", "%(count)s user", "%(count)s users", "count"),
     ),
     "auth.group": Noun(
-        p("gender", "group"),
-        p("accusative", "group"),
-        p("selected, accusative", "groups"),
+        pgettext_lazy("gender", "group"),
+        pgettext_lazy("accusative", "group"),
+        pgettext_lazy("selected, accusative", "groups"),
         npgettext_lazy("count", "%(count)s group", "%(count)s groups", "count"),
     ),
     "axes.accessattempt": Noun(
-        p("gender", "access attempt"),
-        p("accusative", "access attempt"),
-        p("selected, accusative", "access attempts"),
+        pgettext_lazy("gender", "access attempt"),
+        pgettext_lazy("accusative", "access attempt"),
+        pgettext_lazy("selected, accusative", "access attempts"),
         npgettext_lazy("count", "%(count)s access attempt", "%(count)s access attempts", "count"),
     ),
     "axes.accesslog": Noun(
-        p("gender", "access log"),
-        p("accusative", "access log"),
-        p("selected, accusative", "access logs"),
+        pgettext_lazy("gender", "access log"),
+        pgettext_lazy("accusative", "access log"),
+        pgettext_lazy("selected, accusative", "access logs"),
         npgettext_lazy("count", "%(count)s access log", "%(count)s access logs", "count"),
     ),
     "axes.accessfailurelog": Noun(
-        p("gender", "access failure"),
-        p("accusative", "access failure"),
-        p("selected, accusative", "access failures"),
+        pgettext_lazy("gender", "access failure"),
+        pgettext_lazy("accusative", "access failure"),
+        pgettext_lazy("selected, accusative", "access failures"),
         npgettext_lazy("count", "%(count)s access failure", "%(count)s access failures", "count"),
     ),
     "django_celery_beat.periodictask": Noun(
-        p("gender", "periodic task"),
-        p("accusative", "periodic task"),
-        p("selected, accusative", "periodic tasks"),
+        pgettext_lazy("gender", "periodic task"),
+        pgettext_lazy("accusative", "periodic task"),
+        pgettext_lazy("selected, accusative", "periodic tasks"),
         npgettext_lazy("count", "%(count)s periodic task", "%(count)s periodic tasks", "count"),
     ),
     "django_celery_beat.intervalschedule": Noun(
-        p("gender", "interval"),
-        p("accusative", "interval"),
-        p("selected, accusative", "intervals"),
+        pgettext_lazy("gender", "interval"),
+        pgettext_lazy("accusative", "interval"),
+        pgettext_lazy("selected, accusative", "intervals"),
         npgettext_lazy("count", "%(count)s interval", "%(count)s intervals", "count"),
     ),
     "django_celery_beat.crontabschedule": Noun(
-        p("gender", "crontab"),
-        p("accusative", "crontab"),
-        p("selected, accusative", "crontabs"),
+        pgettext_lazy("gender", "crontab"),
+        pgettext_lazy("accusative", "crontab"),
+        pgettext_lazy("selected, accusative", "crontabs"),
         npgettext_lazy("count", "%(count)s crontab", "%(count)s crontabs", "count"),
     ),
     "django_celery_beat.solarschedule": Noun(
-        p("gender", "solar event"),
-        p("accusative", "solar event"),
-        p("selected, accusative", "solar events"),
+        pgettext_lazy("gender", "solar event"),
+        pgettext_lazy("accusative", "solar event"),
+        pgettext_lazy("selected, accusative", "solar events"),
         npgettext_lazy("count", "%(count)s solar event", "%(count)s solar events", "count"),
     ),
     "django_celery_beat.clockedschedule": Noun(
-        p("gender", "clocked"),
-        p("accusative", "clocked"),
-        p("selected, accusative", "clocked"),
+        pgettext_lazy("gender", "clocked"),
+        pgettext_lazy("accusative", "clocked"),
+        pgettext_lazy("selected, accusative", "clocked"),
         npgettext_lazy("count", "%(count)s clocked", "%(count)s clocked", "count"),
     ),
 }
