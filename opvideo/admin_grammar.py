@@ -17,6 +17,7 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext, npgettext, pgettext_lazy
 from django.utils.translation import override as translation_override
@@ -77,7 +78,10 @@ def _phrases(opts) -> dict:
 
 def _done(opts, action: str, obj_repr) -> str:
     """«Площадка «kursk» добавлена.»: the participle agrees with the model's gender."""
-    return format_html(_phrases(opts)[action], name=capfirst(opts.verbose_name), obj=obj_repr)
+    # The name starts the Russian sentence, not the English one: capitalise the sentence.
+    # format_html has escaped every part; capfirst only changes the first letter.
+    html = format_html(_phrases(opts)[action], name=opts.verbose_name, obj=obj_repr)
+    return mark_safe(capfirst(html))  # noqa: S308
 
 
 def _deleted_many(opts, count: int) -> str:
