@@ -14,6 +14,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, Permission, User
+from django.utils.text import capfirst
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
@@ -26,15 +27,15 @@ from django_celery_beat.models import (
 )
 
 _ACTIONS = {
-    "add": lambda: pgettext("permission", "adding"),
-    "change": lambda: pgettext("permission", "changing"),
-    "delete": lambda: pgettext("permission", "deleting"),
-    "view": lambda: pgettext("permission", "viewing"),
+    "add": lambda: pgettext("permission", "Can add"),
+    "change": lambda: pgettext("permission", "Can change"),
+    "delete": lambda: pgettext("permission", "Can delete"),
+    "view": lambda: pgettext("permission", "Can view"),
 }
 
 
 def permission_label(permission: Permission) -> str:
-    """«Площадки и хранилища | Площадки | изменение»: Django stores the names of the
+    """«Площадки и хранилища | Площадки | Может изменять»: Django stores the names of the
     permissions it creates ("Can change zone") in English, once, at migrate time."""
     model = permission.content_type.model_class()
     if model is None:
@@ -45,7 +46,7 @@ def permission_label(permission: Permission) -> str:
         what = _ACTIONS[action]()
     else:
         what = _(permission.name)  # a Meta.permissions name: its msgid is in the catalogue
-    return f"{opts.app_config.verbose_name} | {opts.verbose_name_plural} | {what}"
+    return f"{opts.app_config.verbose_name} | {capfirst(opts.verbose_name_plural)} | {what}"
 
 
 class _PermissionLabels:
