@@ -92,9 +92,11 @@ class AdminConfig(DjangoAdminConfig):
 
     def ready(self):
         super().ready()  # loads every app's admin module
+        from opvideo.admin_row_names import rename
         from opvideo.admin_third_party import reregister
 
         reregister(self.module.site)
+        rename()
 
 
 class AxesConfig(AxesAppConfig):

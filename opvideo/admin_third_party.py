@@ -121,7 +121,7 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
     )
     list_filter = ["enabled", "one_off", ("task", _TaskNameFilter), "start_time", "last_run_at"]
 
-    @admin.display(description=_("schedule"))
+    @admin.display(description=_("kind of schedule"))
     def schedule_kind(self, obj: PeriodicTask) -> str:
         for schedule in (obj.interval, obj.crontab, obj.solar, obj.clocked):
             if schedule is not None:

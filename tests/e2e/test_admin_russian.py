@@ -120,7 +120,6 @@ def _data_words() -> set[str]:
         for obj in model._default_manager.all():
             for field in obj._meta.concrete_fields:
                 words |= set(LATIN_WORD.findall(str(getattr(obj, field.attname))))
-            words |= set(LATIN_WORD.findall(str(obj)))
     return words
 
 
