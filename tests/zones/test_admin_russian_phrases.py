@@ -112,3 +112,18 @@ def test_a_day_of_the_drill_down_has_its_month_in_the_genitive(admin_client):
     text = page.content.decode()
     assert "30 ноября" in text and "30 Ноябрь" not in text
     assert Video.objects.count() == 1
+
+
+def test_the_sign_in_attempts_cleanup_reports_in_russian(admin_client):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="ivanov", ip_address="10.0.0.7", user_agent="Chromium", failures_since_start=1
+    )
+    url = reverse("admin:axes_accessattempt_changelist")
+    response = admin_client.post(
+        url, {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]}
+    )
+    # The attempt is fresh: nothing has expired yet (and the action no longer fails on a
+    # request that is not a sign-in).
+    assert _messages(response) == ["Удалено 0 истёкших попыток входа."]
