@@ -4,10 +4,10 @@ Django looks a message up in the project's catalogue (LOCALE_PATHS) before the a
 an entry in locale/ru rewords django-axes' «Логи доступа» or django-celery-beat's
 «Crontab». ``make messages`` keeps only the msgids it finds in the project's sources: they
 are listed here, with gettext_noop, so that their Russian survives it. Nothing imports the
-list; it is read by makemessages only.
+list; it is read by makemessages only (the plural ones are lazy: never evaluated).
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 MSGIDS = (
     # axes
@@ -123,4 +123,8 @@ MSGIDS = (
     gettext_noop(
         "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."  # noqa: E501
     ),
+    # django_celery_beat's actions
+    ngettext_lazy("{0} task was successfully enabled", "{0} tasks were successfully enabled", 1),
+    ngettext_lazy("{0} task was successfully disabled", "{0} tasks were successfully disabled", 1),
+    ngettext_lazy("{0} task was successfully toggled", "{0} tasks were successfully toggled", 1),
 )

@@ -127,3 +127,26 @@ def test_the_sign_in_attempts_cleanup_reports_in_russian(admin_client):
     # The attempt is fresh: nothing has expired yet (and the action no longer fails on a
     # request that is not a sign-in).
     assert _messages(response) == ["Удалено 0 истёкших попыток входа."]
+
+
+def test_the_task_schedule_actions_count_in_russian(admin_client):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from search.tasks import DIRECTORY_SYNC_TASK_NAME
+
+    every = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
+    tasks = [
+        PeriodicTask.objects.create(
+            name=f"Проверка {n}", task=DIRECTORY_SYNC_TASK_NAME, interval=every, enabled=False
+        )
+        for n in range(2)
+    ]
+    url = reverse("admin:django_celery_beat_periodictask_changelist")
+    chosen = [task.pk for task in tasks]
+    response = admin_client.post(url, {"action": "enable_tasks", "_selected_action": chosen})
+    assert _messages(response) == ["Включены 2 задачи."]
+    # Sent to the broker (no worker runs them here).
+    response = admin_client.post(url, {"action": "run_tasks", "_selected_action": chosen[:1]})
+    assert _messages(response)[-1:] == ["Запущена 1 задача."]
+    listing = admin_client.get(url).content.decode()
+    assert "каждые 10 минут" in listing
