@@ -109,8 +109,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
-            # The admin's phrases that agree with a model's name (templates/admin).
-            "libraries": {"admin_grammar": "opvideo.admin_grammar"},
+            "libraries": {
+                # The admin's phrases that agree with a model's name (templates/admin).
+                "admin_grammar": "opvideo.admin_grammar",
+                # The dashboard on the admin home (templates/admin/index.html).
+                "opvideo_dashboard": "opvideo.dashboard.templatetags",
+            },
         },
     },
 ]

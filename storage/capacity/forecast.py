@@ -107,18 +107,28 @@ class ZoneForecast:
 
 
 def latest_snapshots(zone_ids) -> dict[int, StorageSnapshot]:
-    """Each zone's latest snapshot: one query for the newest time per zone, one for rows."""
-    newest = (
-        StorageSnapshot.objects.filter(zone_id__in=zone_ids)
+    """Each zone's latest snapshot: one query for the newest time per zone, one for rows.
+
+    The newest times are one MAX per zone glued with UNION ALL: with an equality on the
+    zone the database reads the end of that zone's range of the (zone, taken_at) index,
+    where a GROUP BY over ``ZONE_ID IN (...)`` walks every snapshot ever taken.
+    """
+    parts = [
+        StorageSnapshot.objects.filter(zone_id=zone)
         .values("zone_id")
         .annotate(at=Max("taken_at"))
-    )
+        .order_by()
+        for zone in zone_ids
+    ]
+    if not parts:
+        return {}
+    newest = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     pairs = {(row["zone_id"], row["at"]) for row in newest}
     if not pairs:
         return {}
     rows = StorageSnapshot.objects.filter(
         zone_id__in={zone for zone, _ in pairs}, taken_at__in={at for _, at in pairs}
-    )
+    ).order_by()
     return {row.zone_id: row for row in rows if (row.zone_id, row.taken_at) in pairs}
 
 
