@@ -68,7 +68,7 @@ ALLOWED = {
 }
 # The zone's page explains the file name pattern by its groups' names and the video server's
 # address by its scheme; the storage server's commands run as root.
-ZONE_PAGE = {"date", "time", "operator", "https", "root"}
+ZONE_PAGE = {"date", "time", "operator", "http", "https", "root"}
 PAGE_ALLOWED = {"zones_zone-add": ZONE_PAGE, "zones_zone-change": ZONE_PAGE}
 
 # Not read: code (commands, configuration lines, key lines) and the time zone and task
@@ -119,6 +119,8 @@ def _data_words() -> set[str]:
     for model in admin.site._registry:
         for obj in model._default_manager.all():
             for field in obj._meta.concrete_fields:
+                if field.choices:  # a code: the page must show its label, in Russian
+                    continue
                 words |= set(LATIN_WORD.findall(str(getattr(obj, field.attname))))
     return words
 
@@ -132,7 +134,7 @@ def _fill_every_model(superuser) -> None:
         zone=zone,
         zone_name=zone.name,
         trigger="schedule",
-        status="done",
+        status="finished",
         today=now.date(),
         started_at=now,
     )
