@@ -74,7 +74,7 @@ class AccessEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{local_short(self.at)} {self.username} {self.action}"
+        return f"{local_short(self.at)} {self.username} {self.get_action_display()}"
 
 
 def api_token_default_expiry():

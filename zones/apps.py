@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 class ZonesConfig(AppConfig):
     name = "zones"
-    verbose_name = _("Zones")
+    # Not «Площадки» alone: the breadcrumb would repeat the list's name.
+    verbose_name = _("Zones and storage")
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
