@@ -15,6 +15,8 @@ ARTIFACTS = REPO / "test-artifacts"
 WIDTHS = (390, 768, 1366)
 PASSWORD = "Admin-password-for-the-test-1"  # a throwaway local account
 
+# How far the page scrolls sideways (0 or less: not at all).
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 _WIDER_THAN_WINDOW = (
     "() => [...document.querySelectorAll('body *')]"
     ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)"
@@ -42,7 +44,7 @@ def page_fits(page, *, name: str, width: int, fieldsets: bool = False) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{name}-{width}.png"
     page.screenshot(path=str(shot), full_page=True)
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    overflow = page.evaluate(OVERFLOW)
     assert overflow <= 0, (name, width, overflow, page.evaluate(_WIDER_THAN_WINDOW))
     if fieldsets:
         clipped = page.evaluate(_CLIPPED_BY_FIELDSET)

@@ -30,7 +30,14 @@ from search.actors import Actor
 from search.models import AccessEvent
 from search.services import api_token_issue
 from storage.models import IntegrityFinding, PurgeRun
-from tests.e2e.admin_pages import ARTIFACTS, PASSWORD, WIDTHS, admin_sign_in, page_fits
+from tests.e2e.admin_pages import (
+    ARTIFACTS,
+    OVERFLOW,
+    PASSWORD,
+    WIDTHS,
+    admin_sign_in,
+    page_fits,
+)
 from tests.factories import make_video, make_zone
 from tests.services.browser import chromium
 
@@ -206,6 +213,7 @@ def test_every_admin_page_reads_in_russian(live_server):
     texts.mkdir(parents=True, exist_ok=True)
     english: dict[str, set[str]] = {}
     bad: dict[str, list[str]] = {}
+    wide: dict[str, int] = {}  # pages wider than 1366 px, by how much
     with chromium(locale="ru-RU", viewport={"width": 1366, "height": 900}) as browser:
         page = browser.new_page()
         admin_sign_in(page, base_url=live_server.url)
@@ -214,6 +222,9 @@ def test_every_admin_page_reads_in_russian(live_server):
             if response.status in (403, 404):  # a page the admin does not offer (read-only)
                 continue
             assert response.status == 200, (name, response.status)
+            overflow = page.evaluate(OVERFLOW)
+            if overflow > 0:
+                wide[name] = overflow
             page.add_style_tag(content=_HIDE_CODE)
             text = page.inner_text("body")
             (texts / f"{name}.txt").write_text(text, encoding="utf-8")
@@ -232,4 +243,5 @@ def test_every_admin_page_reads_in_russian(live_server):
             page.goto(dict(pages)["zones_zone-list"])
             page_fits(page, name="admin-russian-zone-list", width=width)
     assert english == {}, "\n".join(f"{k}: {sorted(v)}" for k, v in english.items())
+    assert wide == {}, wide
     assert bad == {}, bad
