@@ -27,7 +27,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from ..models import PurgeRun, StorageSnapshot, Video, ZoneDay
-from ..paths import UnsafePath, root_check
+from ..retention import PurgeError, zone_storage_root
 from ..sql import insert_sql
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,11 @@ def zone_capacity_record(
 
 def storage_snapshot_take(*, zone: Zone, now: datetime) -> StorageSnapshot:
     """Look at the zone's PATH_DST and record what is there (one INSERT)."""
-    root = _storage_root(zone=zone)
+    try:
+        # The purge's own check: PATH_DST must be here, and no link on its way.
+        root = zone_storage_root(zone=zone)
+    except PurgeError as exc:
+        raise CapacityError(str(exc).replace("nothing was changed", "no snapshot taken")) from None
     usage = shutil.disk_usage(root)
     files = files_summarize(root=root)
     oldest = None
@@ -234,20 +238,6 @@ def _day_figures(*, zone: Zone, day: date, now: datetime, mean_size: float) -> Z
         purged_bytes=purged["size"] or 0,
         updated_at=now,
     )
-
-
-def _storage_root(*, zone: Zone) -> str:
-    if not os.path.isdir(zone.path_dst):
-        raise CapacityError(
-            f"PATH_DST {zone.path_dst} of zone {zone.name} is not a directory on this host "
-            "(is the storage mounted? is this the zone's storage server?)"
-        )
-    try:
-        return str(root_check(root=zone.path_dst))
-    except UnsafePath as exc:
-        raise CapacityError(
-            f"PATH_DST {zone.path_dst} of zone {zone.name} is or passes through a symbolic link"
-        ) from exc
 
 
 def _walk_files(root: str) -> Iterator[os.stat_result]:
