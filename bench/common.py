@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import MySQLdb
@@ -271,3 +272,76 @@ def zone_fresh(env: dict[str, str], **fields: object) -> int:
         "print(zone_create(**fields).pk)\n"
     )
     return int(manage("shell", "-c", code, env=env).split()[-1])
+
+
+# --- kept databases (search_scale, dashboard) ---------------------------------------------
+
+# What a kept database was filled with, written after its fill completed: a later run with
+# other options (``--rows``), or a fill that was interrupted, is told apart from a database
+# it can reuse, and the data is rebuilt instead of being added to (duplicate keys).
+FILL_DDL = (
+    "CREATE TABLE IF NOT EXISTS BENCH_FILL (NAME varchar(64) PRIMARY KEY, VALUE text NOT NULL)"
+)
+
+
+def fill_wanted(conn: MySQLdb.Connection, wanted: dict[str, object]) -> str | None:
+    """Why the kept database must be refilled to hold ``wanted`` (None: it holds it)."""
+    cur = conn.cursor()
+    cur.execute(FILL_DDL)
+    cur.execute("SELECT VALUE FROM BENCH_FILL WHERE NAME = 'fill'")
+    row = cur.fetchone()
+    if row is None:
+        return "no complete fill recorded"
+    held = json.loads(row[0])
+    changed = [
+        f"{key} {held.get(key)!r} -> {value!r}"
+        for key, value in wanted.items()
+        if held.get(key) != value
+    ]
+    return ", ".join(changed) or None
+
+
+def fill_forget(conn: MySQLdb.Connection) -> None:
+    """Before a fill starts: until ``fill_record``, the database holds no usable fill."""
+    cur = conn.cursor()
+    cur.execute(FILL_DDL)
+    cur.execute("DELETE FROM BENCH_FILL WHERE NAME = 'fill'")
+
+
+def fill_record(conn: MySQLdb.Connection, wanted: dict[str, object]) -> None:
+    conn.cursor().execute(
+        "REPLACE INTO BENCH_FILL (NAME, VALUE) VALUES ('fill', %s)", (json.dumps(wanted),)
+    )
+
+
+def session_cookie(username: str) -> str:
+    """A signed-in session for ``username`` in the database Django is set up for: the
+    Cookie header's session part."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = User.objects.get(username=username)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def browser_cookies(base: str, *, session: str, path: str = "/") -> str:
+    """The Cookie header a signed-in browser sends: its session and the CSRF cookie the
+    first page (``path``) set. Without the latter every page would mint and set a new CSRF
+    secret, work a browser's requests never cause."""
+    from django.conf import settings
+
+    request = urllib.request.Request(base + path, headers={"Cookie": session})
+    with urllib.request.urlopen(request) as response:
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+    if settings.CSRF_COOKIE_NAME not in jar:
+        raise SystemExit(f"{path} set no CSRF cookie: is the bench user signed in?")
+    return f"{session}; {settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"

@@ -229,12 +229,17 @@ def queries_per_page() -> dict[str, int]:
 
 
 def main() -> None:
+    global DATABASE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per URL")
     parser.add_argument("--requests", type=int, default=300, help="single-client requests")
     parser.add_argument("--refill", action="store_true", help="drop and rebuild the data")
+    parser.add_argument(
+        "--database", default=DATABASE, help="the kept database (another, to run beside one)"
+    )
     args = parser.parse_args()
+    DATABASE = args.database
 
     env = prepare(args.rows, args.refill)
     cookie = session_cookie()
