@@ -345,3 +345,21 @@ def browser_cookies(base: str, *, session: str, path: str = "/") -> str:
     if settings.CSRF_COOKIE_NAME not in jar:
         raise SystemExit(f"{path} set no CSRF cookie: is the bench user signed in?")
     return f"{session}; {settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"
+
+
+def zones_readable(env: dict[str, str]) -> bool:
+    """Whether this checkout's key opens the kept database's zones (a database kept from
+    another checkout, or from before its var/ was cleaned, holds secrets of another key).
+    Asked in a child process: this one sets Django up only once the database is ready."""
+    code = (
+        "from zones.models import Zone\n"
+        "from zones.fields import FieldDecryptionError\n"
+        "try:\n"
+        "    [z.link_secret for z in Zone.objects.all()]\n"
+        "except FieldDecryptionError:\n"
+        "    print('unreadable')\n"
+    )
+    try:
+        return "unreadable" not in manage("shell", "-c", code, env=env)
+    except SystemExit:  # no such database or tables yet: nothing to read
+        return True

@@ -8,19 +8,24 @@ storage snapshots, the purge runs, the integrity findings and the workstations, 
 of VIDEO.
 
     python bench/dashboard.py [--rows 1000000] [--requests 200] [--refill]
+    python bench/dashboard.py --rows 10000000 --compare 1000000
 
 The fill is made in MariaDB (INSERT ... SELECT from the SEQUENCE engine, in chunks), then
 what the zones' workers would have recorded is derived from those rows: ZONE_DAY by GROUP BY,
 hourly STORAGE_SNAPSHOT from the running totals, a purge run a zone a day with the day's
-purged rows, integrity findings on rows marked failed. The database is kept between runs and
-refilled when --rows (or the fill's layout) changes; the workstations' times are set anew
-each run, relative to now, so their health mix does not age.
+purged rows, integrity findings on rows marked failed. Each size has its own database, kept
+between runs (opvideo_bench_dashboard_<rows>) and refilled when what it holds is not this
+fill (another --rows given with --database, a fill interrupted, the fill's layout changed);
+the workstations' times are set anew each run, relative to now, so their health mix does
+not age. Its dates are those of the day it was filled (--refill to move them).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import subprocess
 import sys
 import time
 import urllib.request
@@ -43,9 +48,10 @@ from bench.common import (
     median_p99,
     ms,
     session_cookie,
+    zones_readable,
 )
 
-DATABASE = "opvideo_bench_dashboard"
+DATABASE = "opvideo_bench_dashboard"  # _<rows> is appended unless --database is given
 ZONES = 20
 WORKSTATIONS_PER_ZONE = 100  # 2,000 in all
 DAYS = 90
@@ -370,6 +376,9 @@ def fill(rows: int, zones) -> None:
 
 def prepare(rows: int, refill: bool) -> tuple[dict[str, str], dict[str, int]]:
     env = bench_env(DATABASE)
+    if not refill and not zones_readable(env):
+        print("the kept zones were written with another key (var/bench-field-key): refilling")
+        refill = True
     database_create(DATABASE, fresh=refill)
     bench_prepare(env)
     os.environ.update(env)
@@ -404,18 +413,8 @@ def queries_per_page(path: str) -> int:
     return len(ctx.captured_queries)
 
 
-def main() -> None:
-    global DATABASE
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=200, help="requests per page")
-    parser.add_argument("--refill", action="store_true", help="drop and rebuild the data")
-    parser.add_argument(
-        "--database", default=DATABASE, help="the kept database (another, to run beside one)"
-    )
-    args = parser.parse_args()
-    DATABASE = args.database
-
+def measure(args: argparse.Namespace) -> float:
+    """Fill (if needed), serve and time both pages; print the figures; the ratio."""
     env, health = prepare(args.rows, args.refill)
     cookie = session_cookie(USERNAME)
     queries = {path: queries_per_page(path) for path in (HOME, ANCHOR)}
@@ -447,22 +446,63 @@ def main() -> None:
 
     home_med, home_p99 = median_p99(times[HOME])
     anchor_med, anchor_p99 = median_p99(times[ANCHOR])
-    print(f"recordings:                {args.rows:,} over {DAYS} days in {ZONES} zones")
+    ratio = home_med / anchor_med
+    print(f"recordings:                   {args.rows:,} over {DAYS} days in {ZONES} zones")
     print(
-        "workstations:              "
+        "workstations:                 "
         + ", ".join(f"{count:,} {state}" for state, count in health.items())
     )
     print(
-        f"admin home {HOME}:        median {ms(home_med)}, p99 {ms(home_p99)}, "
+        f"admin home {HOME}:           median {ms(home_med)}, p99 {ms(home_p99)}, "
         f"{sizes[HOME]:,} bytes, {queries[HOME]} queries"
     )
     print(
-        f"zone list {ANCHOR}: median {ms(anchor_med)}, p99 {ms(anchor_p99)}, "
+        f"zone list {ANCHOR}:  median {ms(anchor_med)}, p99 {ms(anchor_p99)}, "
         f"{sizes[ANCHOR]:,} bytes, {queries[ANCHOR]} queries"
     )
+    print(f"ratio: home/zone list median {ratio:.2f} at {args.rows:,} rows (target <= 3)")
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200, help="requests per page")
+    parser.add_argument("--refill", action="store_true", help="drop and rebuild the data")
+    parser.add_argument(
+        "--database",
+        help="the kept database (default opvideo_bench_dashboard_<rows>: each size is kept)",
+    )
+    parser.add_argument(
+        "--compare",
+        type=int,
+        metavar="ROWS",
+        help="then the same with ROWS recordings (its own kept database), and the ratio of "
+        "the two ratios (target <= 1.2)",
+    )
+    args = parser.parse_args()
+    global DATABASE
+    DATABASE = args.database or f"{DATABASE}_{args.rows}"
+    ratio = measure(args)
+    if args.compare is None:
+        return
+    # Django is set up for this database: the other size runs in a process of its own.
+    other = subprocess.run(
+        [sys.executable, __file__, "--rows", str(args.compare), "--requests", str(args.requests)]
+        + (["--refill"] if args.refill else []),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(f"== {args.compare:,} rows\n{other.stdout}{other.stderr}", end="", flush=True)
+    found = re.search(r"^ratio: home/zone list median ([\d.]+)", other.stdout, re.M)
+    if other.returncode != 0 or found is None:
+        raise SystemExit(f"the run at {args.compare:,} rows failed")
+    other_ratio = float(found.group(1))
+    big, small = (ratio, other_ratio) if args.rows > args.compare else (other_ratio, ratio)
     print(
-        f"ratio: home/zone list median {home_med / anchor_med:.2f} (target <= 3; "
-        f"and within 1.2x of the same ratio at 1,000,000 rows when run with --rows 10000000)"
+        f"ratio: {max(args.rows, args.compare):,} rows / {min(args.rows, args.compare):,} rows "
+        f"{big / small:.2f} (home/zone list {big:.2f} against {small:.2f}; target <= 1.2)"
     )
 
 
