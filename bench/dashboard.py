@@ -453,11 +453,11 @@ def measure(args: argparse.Namespace) -> float:
         + ", ".join(f"{count:,} {state}" for state, count in health.items())
     )
     print(
-        f"admin home {HOME}:           median {ms(home_med)}, p99 {ms(home_p99)}, "
+        f"{'admin home ' + HOME + ':':<30}median {ms(home_med)}, p99 {ms(home_p99)}, "
         f"{sizes[HOME]:,} bytes, {queries[HOME]} queries"
     )
     print(
-        f"zone list {ANCHOR}:  median {ms(anchor_med)}, p99 {ms(anchor_p99)}, "
+        f"{'zone list ' + ANCHOR + ':':<30}median {ms(anchor_med)}, p99 {ms(anchor_p99)}, "
         f"{sizes[ANCHOR]:,} bytes, {queries[ANCHOR]} queries"
     )
     print(f"ratio: home/zone list median {ratio:.2f} at {args.rows:,} rows (target <= 3)")
