@@ -58,7 +58,7 @@ DAYS = 90
 RETENTIONS = (30, 60, 90, 180)  # zone n keeps RETENTIONS[n % 4] days: some purge daily
 CHUNK = 250_000  # the rows of seq_1_to_250000 (fill_video)
 # Bump when what a fill writes changes: a kept database of another layout is refilled.
-LAYOUT = 1
+LAYOUT = 2
 DISK_BYTES = 40 * 10**12  # each zone's PATH_DST: 40 TB
 OTHER_BYTES = 200 * 10**9  # what else its disk holds
 USERNAME = "bench-admin"
@@ -240,6 +240,22 @@ def fill_derived(zones, as_of: date, offset: int) -> None:
                 )
             files += received
             file_bytes += received_bytes
+        # Today so far: nothing has arrived yet (the fill ends yesterday), the hours pass.
+        day = as_of + timedelta(days=1)
+        for hour in range(24):
+            local = datetime(day.year, day.month, day.day, hour, 5, tzinfo=UTC)
+            snapshots.append(
+                StorageSnapshot(
+                    zone_id=zone_id,
+                    taken_at=local - timedelta(hours=offset),
+                    total_bytes=DISK_BYTES,
+                    used_bytes=file_bytes + OTHER_BYTES,
+                    free_bytes=DISK_BYTES - file_bytes - OTHER_BYTES,
+                    file_count=files,
+                    file_bytes=file_bytes,
+                    oldest_recording=oldest,
+                )
+            )
     # Today's hours that have not come yet are not snapshots.
     now = datetime.now(UTC)
     snapshots = [s for s in snapshots if s.taken_at <= now]
@@ -351,7 +367,9 @@ def fill(rows: int, zones) -> None:
     print(f"filling {rows:,} rows ({why}) …", flush=True)
     started = time.monotonic()
     fill_forget(conn)
-    as_of = timezone.localdate()
+    # Yesterday, the last whole day: nothing is dated in the future, whatever the hour of
+    # the fill (arrivals 08:10-18:10 local, the purge at 03:00).
+    as_of = timezone.localdate() - timedelta(days=1)
     offset = utc_offset_hours(as_of)
     cur.execute("SET FOREIGN_KEY_CHECKS=0")
     for table in ("VIDEO", "ZONE_DAY", "STORAGE_SNAPSHOT"):
