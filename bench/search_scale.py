@@ -119,7 +119,9 @@ def fill(rows: int, env: dict[str, str]) -> None:
         cur.executemany(insert, batch)
     # In slices of the primary key: one statement over ten million rows would hold a lock
     # on each of them in one transaction.
-    for first in range(0, rows, 500_000):
+    cur.execute("SELECT COALESCE(MIN(id), 1) - 1, COALESCE(MAX(id), 0) FROM VIDEO")
+    low, high = cur.fetchone()
+    for first in range(low, high, 500_000):
         cur.execute(
             "INSERT INTO VIDEO_SEED (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE)"
             " SELECT ZONE_ID, PROJECTID, SESSIONID, LEFT(FILE_NAME, 100), RECORDING_DATE"
