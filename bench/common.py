@@ -284,6 +284,9 @@ FILL_DDL = (
 )
 
 
+NO_FILL = "no complete fill recorded"
+
+
 def fill_wanted(conn: MySQLdb.Connection, wanted: dict[str, object]) -> str | None:
     """Why the kept database must be refilled to hold ``wanted`` (None: it holds it)."""
     cur = conn.cursor()
@@ -291,7 +294,7 @@ def fill_wanted(conn: MySQLdb.Connection, wanted: dict[str, object]) -> str | No
     cur.execute("SELECT VALUE FROM BENCH_FILL WHERE NAME = 'fill'")
     row = cur.fetchone()
     if row is None:
-        return "no complete fill recorded"
+        return NO_FILL
     held = json.loads(row[0])
     changed = [
         f"{key} {held.get(key)!r} -> {value!r}"

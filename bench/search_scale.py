@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    NO_FILL,
     bench_env,
     bench_prepare,
     browser_cookies,
@@ -78,7 +79,7 @@ def fill(rows: int, env: dict[str, str]) -> None:
     cur = conn.cursor()
     wanted = {"rows": rows, "layout": LAYOUT}
     why = fill_wanted(conn, wanted)
-    if why == "no complete fill recorded" and fill_unrecorded(cur, rows):
+    if why == NO_FILL and fill_unrecorded(cur, rows):
         # A database kept from before fills were recorded: the same rows, made by the same
         # code, in both tables.
         fill_record(conn, wanted)
