@@ -23,8 +23,9 @@ not age. Its dates are those of the day it was filled (--refill to move them).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -431,18 +432,50 @@ def queries_per_page(path: str) -> int:
     return len(ctx.captured_queries)
 
 
-def measure(args: argparse.Namespace) -> float:
-    """Fill (if needed), serve and time both pages; print the figures; the ratio."""
-    env, health = prepare(args.rows, args.refill)
-    cookie = session_cookie(USERNAME)
-    queries = {path: queries_per_page(path) for path in (HOME, ANCHOR)}
+def site_prepare(rows: int, refill: bool) -> dict:
+    """Fill (if needed) and sign in: what serving and reporting a database needs."""
+    env, health = prepare(rows, refill)
+    return {
+        "rows": rows,
+        "database": DATABASE,
+        "env": env,
+        "health": health,
+        "cookie": session_cookie(USERNAME),
+        "queries": {path: queries_per_page(path) for path in (HOME, ANCHOR)},
+    }
 
-    with gunicorn(env) as base:
-        headers = {"Cookie": browser_cookies(base, session=cookie, path=HOME)}
-        sizes: dict[str, int] = {}
 
-        def get(path: str) -> float:
-            request = urllib.request.Request(base + path, headers=headers)
+def site_prepare_apart(rows: int, refill: bool) -> dict:
+    """``site_prepare`` for another size, in a process of its own (Django is set up for
+    this one's database); its fill's progress is passed through."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--rows", str(rows), "--prepare-only"]
+        + (["--refill"] if refill else []),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    *lines, last = child.stdout.splitlines() or [""]
+    print("".join(f"{line}\n" for line in lines) + child.stderr, end="", flush=True)
+    if child.returncode != 0 or not last.startswith("{"):
+        raise SystemExit(f"preparing {rows:,} rows failed")
+    site = json.loads(last)
+    site["env"] = bench_env(site["database"])
+    return site
+
+
+def measure(sites: list[dict], requests: int) -> list[dict[str, list[float]]]:
+    """Both pages of every site, each on its own gunicorn, all running at once; requests
+    alternated page by page and site by site, so that whatever else the machine does
+    weighs on all alike."""
+    with contextlib.ExitStack() as stack:
+        bases = [stack.enter_context(gunicorn(site["env"])) for site in sites]
+        for site, base in zip(sites, bases, strict=True):
+            site["headers"] = {"Cookie": browser_cookies(base, session=site["cookie"], path=HOME)}
+            site["sizes"] = {}
+
+        def get(site: dict, base: str, path: str) -> float:
+            request = urllib.request.Request(base + path, headers=site["headers"])
             start = time.perf_counter()
             with urllib.request.urlopen(request) as response:
                 body = response.read()
@@ -450,25 +483,28 @@ def measure(args: argparse.Namespace) -> float:
                 if response.geturl() != base + path:
                     raise SystemExit(f"{path} redirected to {response.geturl()}")
             elapsed = time.perf_counter() - start
-            sizes[path] = len(body)
+            site["sizes"][path] = len(body)
             return elapsed
 
-        for _ in range(20):  # warm both in every worker
-            get(HOME)
-            get(ANCHOR)
-        # Alternated, so that whatever else the machine does weighs on both alike.
-        times: dict[str, list[float]] = {HOME: [], ANCHOR: []}
-        for _ in range(args.requests):
-            for path in (HOME, ANCHOR):
-                times[path].append(get(path))
+        times: list[dict[str, list[float]]] = [{HOME: [], ANCHOR: []} for _ in sites]
+        for n in range(20 + requests):  # the first 20 warm every worker
+            for site, base, timed in zip(sites, bases, times, strict=True):
+                for path in (HOME, ANCHOR):
+                    elapsed = get(site, base, path)
+                    if n >= 20:
+                        timed[path].append(elapsed)
+    return times
 
+
+def report(site: dict, times: dict[str, list[float]]) -> float:
     home_med, home_p99 = median_p99(times[HOME])
     anchor_med, anchor_p99 = median_p99(times[ANCHOR])
     ratio = home_med / anchor_med
-    print(f"recordings:                   {args.rows:,} over {DAYS} days in {ZONES} zones")
+    sizes, queries = site["sizes"], site["queries"]
+    print(f"recordings:                   {site['rows']:,} over {DAYS} days in {ZONES} zones")
     print(
         "workstations:                 "
-        + ", ".join(f"{count:,} {state}" for state, count in health.items())
+        + ", ".join(f"{count:,} {state}" for state, count in site["health"].items())
     )
     print(
         f"{'admin home ' + HOME + ':':<30}median {ms(home_med)}, p99 {ms(home_p99)}, "
@@ -478,7 +514,6 @@ def measure(args: argparse.Namespace) -> float:
         f"{'zone list ' + ANCHOR + ':':<30}median {ms(anchor_med)}, p99 {ms(anchor_p99)}, "
         f"{sizes[ANCHOR]:,} bytes, {queries[ANCHOR]} queries"
     )
-    print(f"ratio: home/zone list median {ratio:.2f} at {args.rows:,} rows (target <= 3)")
     return ratio
 
 
@@ -495,33 +530,34 @@ def main() -> None:
         "--compare",
         type=int,
         metavar="ROWS",
-        help="then the same with ROWS recordings (its own kept database), and the ratio of "
-        "the two ratios (target <= 1.2)",
+        help="also serve ROWS recordings (its own kept database) in the same minutes, and "
+        "print the ratio of the two ratios (target <= 1.2)",
     )
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     global DATABASE
     DATABASE = args.database or f"{DATABASE}_{args.rows}"
-    ratio = measure(args)
-    if args.compare is None:
+    site = site_prepare(args.rows, args.refill)
+    if args.prepare_only:  # for --compare: what the parent needs, as the last line
+        print(json.dumps({key: value for key, value in site.items() if key != "env"}))
         return
-    # Django is set up for this database: the other size runs in a process of its own.
-    other = subprocess.run(
-        [sys.executable, __file__, "--rows", str(args.compare), "--requests", str(args.requests)]
-        + (["--refill"] if args.refill else []),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    print(f"== {args.compare:,} rows\n{other.stdout}{other.stderr}", end="", flush=True)
-    found = re.search(r"^ratio: home/zone list median ([\d.]+)", other.stdout, re.M)
-    if other.returncode != 0 or found is None:
-        raise SystemExit(f"the run at {args.compare:,} rows failed")
-    other_ratio = float(found.group(1))
-    big, small = (ratio, other_ratio) if args.rows > args.compare else (other_ratio, ratio)
-    print(
-        f"ratio: {max(args.rows, args.compare):,} rows / {min(args.rows, args.compare):,} rows "
-        f"{big / small:.2f} (home/zone list {big:.2f} against {small:.2f}; target <= 1.2)"
-    )
+    sites = [site]
+    if args.compare is not None:
+        sites.append(site_prepare_apart(args.compare, args.refill))
+    ratios, homes = [], []
+    for each, times in zip(sites, measure(sites, args.requests), strict=True):
+        ratio = report(each, times)
+        ratios.append((each["rows"], ratio))
+        homes.append((each["rows"], median_p99(times[HOME])[0]))
+        print(f"ratio: home/zone list median {ratio:.2f} at {each['rows']:,} rows (target <= 3)")
+    if len(ratios) == 2:
+        (small_rows, small), (big_rows, big) = sorted(ratios)
+        (_, small_home), (_, big_home) = sorted(homes)
+        print(
+            f"ratio: {big_rows:,} rows / {small_rows:,} rows {big / small:.2f} "
+            f"(home/zone list {big:.2f} against {small:.2f}, served side by side; "
+            f"target <= 1.2); the homes' medians alone {big_home / small_home:.2f}"
+        )
 
 
 if __name__ == "__main__":
