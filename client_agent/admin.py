@@ -8,38 +8,41 @@ of a decommissioned workstation.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .health import FAILING, OK, QUIET, health_q, quiet_after, with_health
 from .models import Workstation
-from .selectors import workstations_health
 
-
-def quiet_after() -> timedelta:
-    return timedelta(hours=settings.OPVIDEO_WORKSTATION_QUIET_HOURS)
+ATTENTION = "attention"  # quiet or failing: every workstation that needs a person
 
 
 class HealthFilter(admin.SimpleListFilter):
+    """By state, with the rule the dashboard's counts use (client_agent.health), so a count
+    on the admin home opens a list of exactly those workstations."""
+
     title = _("health")
     parameter_name = "health"
 
     def lookups(self, request, model_admin):
         return [
-            ("quiet", _("needs attention")),
-            ("ok", _("delivering")),
+            (ATTENTION, _("needs attention")),
+            (OK, _("delivering")),
+            (QUIET, _("quiet")),
+            (FAILING, _("failing")),
         ]
 
     def queryset(self, request, queryset):
-        # WorkstationAdmin.get_queryset has annotated ``quiet``.
-        if self.value() == "quiet":
-            return queryset.filter(quiet=True)
-        if self.value() == "ok":
-            return queryset.filter(quiet=False)
-        return queryset
+        value = self.value()
+        if value not in (ATTENTION, OK, QUIET, FAILING):
+            return queryset
+        now, after = timezone.now(), quiet_after()
+        if value == ATTENTION:
+            return queryset.filter(
+                health_q(QUIET, now=now, after=after) | health_q(FAILING, now=now, after=after)
+            )
+        return queryset.filter(health_q(value, now=now, after=after))
 
 
 ERROR_SHOWN = 80  # characters of the last error's first line in the list; the page has it all
@@ -81,13 +84,11 @@ class WorkstationAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Workstation._meta.fields]
 
     def get_queryset(self, request):
-        return workstations_health(
-            now=timezone.now(), quiet_after=quiet_after(), queryset=super().get_queryset(request)
-        )
+        return with_health(super().get_queryset(request))
 
     @admin.display(boolean=True, description=_("delivering"))
     def healthy(self, obj: Workstation) -> bool:
-        return not obj.quiet
+        return obj.health == OK
 
     @admin.display(description=_("last seen"), ordering="last_seen")
     def seen(self, obj: Workstation) -> str:

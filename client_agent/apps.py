@@ -11,7 +11,8 @@ VIEW_MIGRATION = ("client_agent", "0006_client_zone_key_view")
 
 class ClientAgentConfig(AppConfig):
     name = "client_agent"
-    verbose_name = _("Workstations")
+    # Not «Рабочие места» alone: the breadcrumb would repeat the list's name.
+    verbose_name = _("Workstation fleet")
 
     def ready(self) -> None:
         pre_migrate.connect(_sqlite_view_drop, sender=self)

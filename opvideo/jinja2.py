@@ -12,16 +12,26 @@ extracts them, see search/management/commands/makemessages.py). Autoescaping is 
 Jinja2 backend's default) and ``csrf_input`` comes from the backend itself.
 """
 
+from datetime import datetime
+
 from django.template.defaultfilters import date, filesizeformat
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from jinja2 import Environment
 
 
 def url(name: str, *args, **kwargs) -> str:
     """``{{ url('search:video', video.pk) }}``: Django's ``{% url %}``."""
     return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def local_date(value, arg=None) -> str:
+    """Django's ``date`` filter, in TIME_ZONE: Django's own template language converts an
+    aware datetime to local time before the filter sees it; Jinja2 does not."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date(value, arg)
 
 
 def environment(**options) -> Environment:
@@ -38,5 +48,5 @@ def environment(**options) -> Environment:
         npgettext=translation.npgettext,
     )
     env.globals.update(url=url, static=static)
-    env.filters.update(date=date, filesizeformat=filesizeformat)
+    env.filters.update(date=local_date, filesizeformat=filesizeformat)
     return env

@@ -9,6 +9,7 @@ mounted as files), so no secret has to appear in a process environment listing.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,15 +46,17 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "search.errors.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the project's site (Russian phrases, the index's order).
+    "opvideo.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django_celery_beat",
-    "axes",
+    # The two, renamed for the admin (opvideo.admin_site).
+    "opvideo.admin_site.BeatConfig",
+    "opvideo.admin_site.AxesConfig",
     "zones",
     "storage",
     "search",
@@ -62,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times everything below, and answers /metrics before the host and https checks.
+    "opvideo.metrics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +109,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            "libraries": {
+                # The admin's phrases that agree with a model's name (templates/admin).
+                "admin_grammar": "opvideo.admin_grammar",
+                # The dashboard on the admin home (templates/admin/index.html).
+                "opvideo_dashboard": "opvideo.dashboard.templatetags",
+            },
         },
     },
 ]
@@ -207,6 +218,8 @@ LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
+# Russian month names in the genitive wherever a day is shown («30 ноября», not «30 Ноябрь»).
+FORMAT_MODULE_PATH = ["opvideo.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -291,6 +304,19 @@ OPVIDEO_MEDIA_RUN_SECONDS = env.int("OPVIDEO_MEDIA_RUN_SECONDS", default=240)
 OPVIDEO_CAPACITY_INTERVAL_MINUTES = env.int("OPVIDEO_CAPACITY_INTERVAL_MINUTES", default=60)
 OPVIDEO_CAPACITY_WINDOW_DAYS = env.int("OPVIDEO_CAPACITY_WINDOW_DAYS", default=14)
 OPVIDEO_CAPACITY_WARN_DAYS = env.float("OPVIDEO_CAPACITY_WARN_DAYS", default=14)
+
+# --- Metrics (/metrics, opvideo.metrics) -------------------------------------------------------
+# Prometheus scrapes /metrics with this bearer token (Authorization: Bearer ...), from the
+# environment or OPVIDEO_METRICS_TOKEN_FILE like the other secrets, and/or only from these
+# addresses (CIDRs, matched against the TCP peer, REMOTE_ADDR, never a forwarded header).
+# Each one configured must pass; neither configured: /metrics does not exist (404).
+OPVIDEO_METRICS_TOKEN = env_secret("OPVIDEO_METRICS_TOKEN", default="") or ""
+OPVIDEO_METRICS_ALLOW = [
+    # Normalised here, so a mistyped network stops the start instead of refusing scrapes.
+    str(ip_network(net.strip(), strict=False))
+    for net in env.list("OPVIDEO_METRICS_ALLOW", default=[])
+    if net.strip()
+]
 
 # --- Celery -----------------------------------------------------------------------------------
 # One beat (django-celery-beat's database scheduler, edited through the zone admin) and one

@@ -4,12 +4,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from opvideo.health import healthz
+from opvideo.metrics.views import metrics
 
 admin.site.site_header = "OPVideo"
 admin.site.site_title = "OPVideo"
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    # Answered by opvideo.metrics.middleware before the host checks; here so it resolves
+    # (and is listed) like every other URL.
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("storage.urls")),

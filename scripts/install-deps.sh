@@ -13,7 +13,8 @@ want=(python3-venv pkg-config gcc libmariadb-dev libldap2-dev libsasl2-dev gette
 if [ "${1:-run}" = test ] || [ "${1:-run}" = bench ]; then
   want+=(mariadb-server mariadb-client redis-server slapd ldap-utils nginx
          openssh-server openssh-client rsync chromium fonts-dejavu-core
-         systemd logrotate util-linux)
+         systemd logrotate util-linux
+         prometheus)  # promtool: the alert rules are checked and unit-tested
 fi
 
 if [ "${1:-run}" = bench ]; then

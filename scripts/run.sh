@@ -33,7 +33,7 @@ DJANGO_HSTS_SECONDS=0
 OPVIDEO_EMBEDDED_MEDIA=true
 set +a
 
-$py manage.py compilemessages --ignore=.venv -v0
+PYTHON=$py scripts/compile-messages.sh
 $py manage.py migrate --no-input -v0
 addr=${OPVIDEO_RUN_ADDR:-127.0.0.1:8000}
 $py manage.py load_demo --root "$var/demo" --addr "$addr"

@@ -26,7 +26,7 @@ conn.cursor().execute(
     f"CREATE DATABASE IF NOT EXISTS `{cfg['NAME']}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 PY
 
-$py manage.py compilemessages --ignore=.venv -v0
+PYTHON=$py scripts/compile-messages.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/pytest "$@"

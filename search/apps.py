@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 class SearchConfig(AppConfig):
     name = "search"
-    verbose_name = _("Search")
+    # The audit and the API tokens: who may reach the recordings, and who did.
+    verbose_name = _("Access to recordings")
 
     def ready(self) -> None:
         from django_auth_ldap.backend import ldap_error

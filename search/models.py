@@ -9,6 +9,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zones.local_time import local_short
+
 
 class AccessEvent(models.Model):
     """Who searched, watched, downloaded or held what, when, and from where.
@@ -72,7 +74,7 @@ class AccessEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"
+        return f"{local_short(self.at)} {self.username} {self.get_action_display()}"
 
 
 def api_token_default_expiry():

@@ -17,4 +17,5 @@ urlpatterns = [
     path("videos/<int:pk>/notes/<int:note_id>/delete/", note_views.note_delete, name="note-delete"),
     path("api/videos/", api.api_videos, name="api-videos"),
     path("api/me/", api.api_me, name="api-me"),
+    path("api/capacity/", api.api_capacity, name="api-capacity"),
 ]

@@ -4,4 +4,5 @@ from django.utils.translation import gettext_lazy as _
 
 class StorageConfig(AppConfig):
     name = "storage"
-    verbose_name = _("Recordings")
+    # Not «Записи» alone: the breadcrumb would repeat the list's name.
+    verbose_name = _("Recording storage")

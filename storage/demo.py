@@ -5,8 +5,9 @@ Idempotent, so ``make run`` can be repeated: what exists is kept, what is missin
 """
 
 import os
+import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -18,7 +19,7 @@ from zones.models import Zone
 from zones.services import zone_create
 
 from .media.read import MediaSummary, videos_media_read
-from .models import Video
+from .models import PurgeRun, StorageSnapshot, Video, ZoneDay
 from .samples import sample_mp4_make
 
 DEMO_ZONE = "demo"
@@ -63,6 +64,7 @@ class DemoSummary:
     session_ids: list[str] = field(default_factory=list)
     files_made: int = 0
     media: MediaSummary | None = None
+    snapshots: int = 0
 
 
 def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSummary:
@@ -131,4 +133,102 @@ def demo_load(*, root: Path, username: str = DEMO_USER, password: str) -> DemoSu
     # What the zone's worker does on a storage server, here in-process: the recordings not
     # read yet get their start, duration and previews.
     summary.media = videos_media_read(zone=zone, now=timezone.now())
+    summary.snapshots = demo_capacity_load(zone=zone, now=timezone.now())
     return summary
+
+
+# --- the dashboard's figures: what the zone worker would have recorded for 90 days ----------
+
+DEMO_DAYS = 90
+DEMO_DISK = 6 * 10**12  # a 6 TB array
+DEMO_OTHER = 900 * 10**9  # what else the disk holds: the system, previews, old exports
+DEMO_FREE_NOW = 520 * 10**9  # so the forecast says the disk fills in about six weeks
+DEMO_MEAN_SIZE = 28 * 10**6  # a call's recording
+
+
+def demo_day_figures(day: date) -> tuple[int, int, int, int]:
+    """(received, bytes, purged, bytes) of a demo day: a call centre's week (quiet
+    weekends), the same every time for the same day, with the purge lagging the arrivals
+    as it does while a site grows."""
+    rng = random.Random(day.toordinal())  # noqa: S311 - demo figures, not secrets
+    weekend = day.weekday() >= 5
+    received = rng.randint(250, 420) if weekend else rng.randint(1300, 1750)
+    size = int(received * DEMO_MEAN_SIZE * rng.uniform(0.85, 1.15))
+    purged = int(received * rng.uniform(0.55, 0.8))
+    return received, size, purged, int(purged * DEMO_MEAN_SIZE)
+
+
+def demo_capacity_load(*, zone: Zone, now: datetime) -> int:
+    """Replace the demo zone's ZoneDay rows and storage snapshots with 90 plausible days
+    (a snapshot an hour, as the zone's worker takes them).
+    Returns the snapshots made. Only the demo zone's rows are touched."""
+    today = timezone.localdate(now)
+    first = today - timedelta(days=DEMO_DAYS - 1)
+    figures = {
+        first + timedelta(days=n): demo_day_figures(first + timedelta(days=n))
+        for n in range(DEMO_DAYS)
+    }
+    with transaction.atomic():
+        ZoneDay.objects.filter(zone=zone).delete()
+        StorageSnapshot.objects.filter(zone=zone).delete()
+        ZoneDay.objects.bulk_create(
+            ZoneDay(
+                zone=zone,
+                day=day,
+                received=received,
+                received_bytes=size,
+                purged=purged,
+                purged_bytes=purged_bytes,
+                updated_at=now,
+            )
+            for day, (received, size, purged, purged_bytes) in figures.items()
+        )
+        # Walk back from today's used bytes, undoing each day's net growth.
+        used_at_end: dict[date, int] = {}
+        used = DEMO_DISK - DEMO_FREE_NOW
+        for day in sorted(figures, reverse=True):
+            used_at_end[day] = used
+            _, size, _, purged_bytes = figures[day]
+            used -= size - purged_bytes
+        tz = timezone.get_current_timezone()
+        # Hourly, as the worker takes them (OPVIDEO_CAPACITY_INTERVAL_MINUTES).
+        start = datetime.combine(first, time(0, 20), tzinfo=tz)
+        hours = int((now - start).total_seconds() // 3600) + 1
+        moments = [start + timedelta(hours=h) for h in range(hours)]
+        snapshots = []
+        for moment in moments:
+            day = timezone.localdate(moment)
+            _, size, _, purged_bytes = figures[day]
+            # Within the day, the arrivals so far (working hours 8 to 20).
+            share = min(max((timezone.localtime(moment).hour - 8) / 12, 0), 1)
+            used = used_at_end[day] - int((size - purged_bytes) * (1 - share))
+            snapshots.append(
+                StorageSnapshot(
+                    zone=zone,
+                    taken_at=moment,
+                    total_bytes=DEMO_DISK,
+                    used_bytes=used,
+                    free_bytes=DEMO_DISK - used,
+                    file_count=(used - DEMO_OTHER) // DEMO_MEAN_SIZE,
+                    file_bytes=used - DEMO_OTHER,
+                    oldest_recording=day - timedelta(days=zone.retention_days),
+                )
+            )
+        StorageSnapshot.objects.bulk_create(snapshots)
+        if not PurgeRun.objects.filter(zone=zone).exists():
+            started = datetime.combine(today, time(3), tzinfo=tz)
+            if started > now:  # before three in the morning: last night's run
+                started -= timedelta(days=1)
+            _, _, purged, purged_bytes = figures[today - timedelta(days=1)]
+            PurgeRun.objects.create(
+                zone=zone,
+                zone_name=zone.name,
+                trigger=PurgeRun.Trigger.SCHEDULE,
+                status=PurgeRun.Status.FINISHED,
+                today=today,
+                started_at=started,
+                finished_at=started + timedelta(minutes=4),
+                deleted=purged,
+                bytes_freed=purged_bytes,
+            )
+    return len(snapshots)

@@ -4,7 +4,9 @@ The worker reads the CONFIG columns of ``retention.PURGE_ZONE_FIELDS`` and the V
 of ``retention.PURGE_VIDEO_READ_FIELDS``, writes only DELETE_DATE, deletes a deleted
 recording's notes, and records its runs; its integrity check (``storage.integrity``) reads
 and writes the VIDEO columns of its own tuples and records findings; its media read
-(``storage.media``) reads the zone's file name pattern and writes the media columns. These
+(``storage.media``) reads the zone's file name pattern and writes the media columns; its
+capacity snapshot (``storage.capacity``) reads the recordings' registration times and sizes
+and the runs, writes the zone's days and adds snapshots. These
 statements grant exactly that, so the list cannot drift from what the code does.
 ``manage.py retention_grants`` prints them; the README shows them for the default names.
 """
@@ -13,13 +15,19 @@ from __future__ import annotations
 
 from zones.models import Zone
 
+from .capacity.snapshot import (
+    CAPACITY_DAY_PRIVILEGES,
+    CAPACITY_SNAPSHOT_PRIVILEGES,
+    CAPACITY_VIDEO_READ_FIELDS,
+    CAPACITY_ZONE_FIELDS,
+)
 from .integrity import (
     FIXITY_FINDING_PRIVILEGES,
     FIXITY_VIDEO_READ_FIELDS,
     FIXITY_VIDEO_WRITE_FIELDS,
 )
 from .media.read import MEDIA_VIDEO_READ_FIELDS, MEDIA_VIDEO_WRITE_FIELDS, MEDIA_ZONE_FIELDS
-from .models import IntegrityFinding, PurgeRun, Video, VideoNote
+from .models import IntegrityFinding, PurgeRun, StorageSnapshot, Video, VideoNote, ZoneDay
 from .retention import (
     PURGE_NOTE_READ_FIELDS,
     PURGE_VIDEO_READ_FIELDS,
@@ -49,9 +57,14 @@ def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@
     runs = grant_table(database, PurgeRun)
     findings = grant_table(database, IntegrityFinding)
     notes = grant_table(database, VideoNote)
-    zone_read = fields_union(PURGE_ZONE_FIELDS, MEDIA_ZONE_FIELDS)
+    days = grant_table(database, ZoneDay)
+    snapshots = grant_table(database, StorageSnapshot)
+    zone_read = fields_union(PURGE_ZONE_FIELDS, MEDIA_ZONE_FIELDS, CAPACITY_ZONE_FIELDS)
     video_read = fields_union(
-        PURGE_VIDEO_READ_FIELDS, FIXITY_VIDEO_READ_FIELDS, MEDIA_VIDEO_READ_FIELDS
+        PURGE_VIDEO_READ_FIELDS,
+        FIXITY_VIDEO_READ_FIELDS,
+        MEDIA_VIDEO_READ_FIELDS,
+        CAPACITY_VIDEO_READ_FIELDS,
     )
     video_write = fields_union(
         PURGE_VIDEO_WRITE_FIELDS, FIXITY_VIDEO_WRITE_FIELDS, MEDIA_VIDEO_WRITE_FIELDS
@@ -64,4 +77,6 @@ def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@
         f"GRANT {', '.join(FIXITY_FINDING_PRIVILEGES)} ON {findings} TO {account};",
         f"GRANT SELECT ({grant_columns(VideoNote, PURGE_NOTE_READ_FIELDS)}), DELETE ON {notes} "
         f"TO {account};",
+        f"GRANT {', '.join(CAPACITY_DAY_PRIVILEGES)} ON {days} TO {account};",
+        f"GRANT {', '.join(CAPACITY_SNAPSHOT_PRIVILEGES)} ON {snapshots} TO {account};",
     ]

@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from zones.fields import BinaryCharField
+from zones.local_time import local_short
 from zones.models import Zone
 
 
@@ -267,7 +268,7 @@ class PurgeRun(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.zone_name} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.zone_name} {local_short(self.started_at)}"
 
 
 class IntegrityFinding(models.Model):
@@ -423,4 +424,4 @@ class StorageSnapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.zone_id} {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"{self.zone_id} {local_short(self.taken_at)}"

@@ -10,11 +10,13 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from zones.capacity_schedule import CAPACITY_TASK_NAME
 from zones.fixity_schedule import FIXITY_TASK_NAME
 from zones.media_schedule import MEDIA_TASK_NAME
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME
 
+from .capacity.snapshot import CapacityError, capacity_zones, zone_capacity_record
 from .integrity import IntegrityCheckError, videos_verify_integrity
 from .media.read import MediaReadError, videos_media_read
 from .models import PurgeRun
@@ -23,11 +25,18 @@ from .retention import PurgeError, purge_zones, videos_purge_expired
 logger = logging.getLogger(__name__)
 
 
-def _zone_work(*, zone_id: int, task: str, run: Callable, expected: type[Exception]) -> dict | None:
+def _zone_work(
+    *,
+    zone_id: int,
+    task: str,
+    run: Callable,
+    expected: type[Exception],
+    zones=None,
+) -> dict | None:
     """What the zone tasks do around their service: the zone read as it is now (gone or
     disabled: skipped), another zone's work refused, and an ``expected`` error (the work
     could not start, and says why) logged in one line, a traceback would add nothing."""
-    zone = purge_zones().filter(pk=zone_id).first()
+    zone = (zones if zones is not None else purge_zones()).filter(pk=zone_id).first()
     if zone is None or not zone.enabled:
         logger.info("%s of zone id %s skipped: the zone is gone or disabled", task, zone_id)
         return None
@@ -111,12 +120,33 @@ def media_read_zone(zone_id: int) -> dict | None:
     )
 
 
-ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME, MEDIA_TASK_NAME)
+@shared_task(
+    name=CAPACITY_TASK_NAME, acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
+def capacity_zone(zone_id: int) -> dict | None:
+    """The zone's capacity snapshot (PATH_DST's disk and recordings) and the roll-up of its
+    last two days, sent by beat to ``zone.<ZONE>`` every OPVIDEO_CAPACITY_INTERVAL_MINUTES.
+
+    Like the media read: the zone's id in the message, the zone read as it is now (gone or
+    disabled: skipped), another zone's refused, no secrets loaded; PATH_DST missing here
+    changes nothing and is only logged (the admin then warns that no snapshot arrived).
+    Idempotent: the days are recomputed whole, a second snapshot is one more row.
+    """
+    return _zone_work(
+        zone_id=zone_id,
+        task="capacity snapshot",
+        run=lambda zone: zone_capacity_record(zone=zone, now=timezone.now()),
+        expected=CapacityError,
+        zones=capacity_zones(),
+    )
+
+
+ZONE_TASKS = (PURGE_TASK_NAME, FIXITY_TASK_NAME, MEDIA_TASK_NAME, CAPACITY_TASK_NAME)
 
 
 def task_route(name, args, kwargs, options, task=None, **kw):
-    """Route a zone's task (purge, integrity check, media read) to its zone's queue even when
-    the sender named none (CELERY_TASK_ROUTES).
+    """Route a zone's task (purge, integrity check, media read, capacity snapshot) to its
+    zone's queue even when the sender named none (CELERY_TASK_ROUTES).
 
     Beat names the queue itself (the zone's schedule entry carries it); this catches
     ``purge_zone.delay(zone_id)`` (or ``verify_integrity_zone.delay``) from a shell or a

@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from tests.helpers import REPO, free_port
+from tests.test_compile_messages import assert_compiled, make_stale
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +42,7 @@ def make_run(tmp_path_factory):
     }
     env.update(OPVIDEO_VAR_DIR=str(var), OPVIDEO_RUN_ADDR=f"127.0.0.1:{port}")
     log = var / "make-run.log"
+    make_stale()  # make run must compile the catalogue a pull changed
     with log.open("w") as out:
         proc = subprocess.Popen(
             ["make", "run"],
@@ -56,6 +58,10 @@ def make_run(tmp_path_factory):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_make_run_compiled_the_message_catalogue(make_run):
+    assert_compiled()
 
 
 def test_make_run_prints_the_login_and_a_demo_session(make_run):

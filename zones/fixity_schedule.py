@@ -1,6 +1,7 @@
 """The zones' integrity-check entries in django-celery-beat's database schedule.
 
-One entry per enabled zone, found by the zone's id: every ``OPVIDEO_FIXITY_INTERVAL_MINUTES``
+One entry per enabled zone, named after it («Проверка целостности: kursk») and found by its
+task and the zone's id (zones.beat): every ``OPVIDEO_FIXITY_INTERVAL_MINUTES``
 beat sends the integrity check to the zone's own queue, which only the worker on the zone's
 storage server consumes (the same queue as its purge: one process reads the files). Kept in
 step with the zone by the same services that keep its purge entry (zones.services), and
@@ -10,6 +11,7 @@ the name storage.tasks registers it under.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, pgettext_lazy
 from django_celery_beat.models import PeriodicTask
 
 from .beat import ZoneEveryMinutes
@@ -18,20 +20,23 @@ from .models import Zone
 FIXITY_SCHEDULE = ZoneEveryMinutes(
     task="storage.verify_integrity_zone",
     prefix="opvideo.verify_integrity_zone.",
+    label=pgettext_lazy("beat entry", "Integrity check"),
     minutes_setting="OPVIDEO_FIXITY_INTERVAL_MINUTES",
     describe=lambda zone, minutes: (
-        f"Integrity check of the stored recordings of zone {zone.name} every {minutes} "
-        f"minutes, run by the worker of its storage server (queue {zone.purge_queue}). "
-        "Managed by the zone's page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, "
-        "not this entry."
+        gettext(
+            "Integrity check of the stored recordings of zone %(zone)s every %(minutes)s min, "
+            "run by the worker of its storage server (queue %(queue)s). Managed by the zone's "
+            "page and OPVIDEO_FIXITY_INTERVAL_MINUTES: edit those, not this entry."
+        )
+        % {"zone": zone.name, "minutes": minutes, "queue": zone.purge_queue}
     ),
 )
 FIXITY_TASK_NAME = FIXITY_SCHEDULE.task
 FIXITY_SCHEDULE_PREFIX = FIXITY_SCHEDULE.prefix
 
 
-def fixity_schedule_name(*, zone_id: int) -> str:
-    return FIXITY_SCHEDULE.name(zone_id=zone_id)
+def fixity_schedule_name(*, zone: Zone) -> str:
+    return FIXITY_SCHEDULE.name(zone=zone)
 
 
 def zone_fixity_schedule(*, zone: Zone) -> PeriodicTask | None:

@@ -210,13 +210,14 @@ def zones_client_keys_ensure(*, dry_run: bool = False) -> ClientKeySummary:
 
 
 def zone_delete(*, zone: Zone) -> None:
-    """Delete a zone and its purge, integrity-check and media-read schedules together.
+    """Delete a zone and its purge, integrity-check, media-read and capacity schedules together.
 
     Raises ``ProtectedError`` while the zone still has recordings: those are kept for their
     retention period, so such a zone is disabled rather than deleted.
     """
     with transaction.atomic():
         if apps.is_installed("django_celery_beat"):
+            from .capacity_schedule import CAPACITY_SCHEDULE
             from .fixity_schedule import fixity_schedule_remove
             from .media_schedule import MEDIA_SCHEDULE
             from .purge_schedule import purge_schedule_remove
@@ -224,6 +225,7 @@ def zone_delete(*, zone: Zone) -> None:
             purge_schedule_remove(zone_id=zone.pk)
             fixity_schedule_remove(zone_id=zone.pk)
             MEDIA_SCHEDULE.remove(zone_id=zone.pk)
+            CAPACITY_SCHEDULE.remove(zone_id=zone.pk)
         zone.delete()
 
 
@@ -251,14 +253,15 @@ def zones_link_secret_regenerate(*, zones: Iterable[Zone]) -> int:
 
 
 def _purge_schedule_sync(*, zone: Zone) -> None:
-    """Keep the zone's daily purge entry, its integrity-check and its media-read entries in
-    step, in the caller's transaction.
+    """Keep the zone's daily purge entry, its integrity-check, media-read and capacity
+    entries in step, in the caller's transaction.
 
     Only where this process schedules at all: the workstation client runs these models with
     settings that leave django-celery-beat out (and never edits a zone), so the scheduler is
     imported here, not at the top.
     """
     if apps.is_installed("django_celery_beat"):
+        from .capacity_schedule import CAPACITY_SCHEDULE
         from .fixity_schedule import zone_fixity_schedule_sync
         from .media_schedule import MEDIA_SCHEDULE
         from .purge_schedule import zone_purge_schedule_sync
@@ -266,6 +269,7 @@ def _purge_schedule_sync(*, zone: Zone) -> None:
         zone_purge_schedule_sync(zone=zone)
         zone_fixity_schedule_sync(zone=zone)
         MEDIA_SCHEDULE.sync(zone=zone)
+        CAPACITY_SCHEDULE.sync(zone=zone)
 
 
 def _refuse_secret_fields(fields: dict[str, Any]) -> None:

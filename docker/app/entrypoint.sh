@@ -43,12 +43,20 @@ case "$role" in
     if [ "${OPVIDEO_MIGRATE:-true}" = "true" ]; then
       "$PYTHON" docker/app/dbtools.py migrate --lock-timeout "${MIGRATE_LOCK_TIMEOUT:-600}"
     fi
+    # /metrics under several workers: each keeps its request figures in files in
+    # PROMETHEUS_MULTIPROC_DIR and a scrape sums them (opvideo.metrics). Files of an earlier
+    # start's processes would be summed in too: only this start's may be there.
+    if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+      mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+      find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
+    fi
     # More gunicorn settings can be given in GUNICORN_CMD_ARGS (gunicorn reads it itself).
     # For the 2-core hosts: 3 processes (cores + 1) keep both cores busy while one waits for
     # MariaDB, and 2 threads each (gthread) overlap a request's database round trips with
     # another's Python work without the memory of more processes, and keep the proxy's
     # connections alive. bench/common.py's gunicorn() runs the same numbers: change both.
     exec gunicorn opvideo.wsgi:application \
+      --config python:opvideo.metrics.gunicorn_hooks \
       --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
       --workers "${GUNICORN_WORKERS:-3}" \
       --threads "${GUNICORN_THREADS:-2}" \

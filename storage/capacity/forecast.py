@@ -6,8 +6,8 @@ from VIDEO: the admin home, ``/metrics`` and the API call it on every request.
 The rate is the mean of the last ``OPVIDEO_CAPACITY_WINDOW_DAYS`` complete days (today is
 still filling). Growth is what arrived minus what the purge freed; the disk fills in
 ``free / growth`` days. Retention fits when ``retention_days`` days of arrivals at that rate
-(what the disk holds once the purge keeps pace) fit on the disk beside what else is on it
-(used bytes less the recordings' own).
+(what the disk holds once the purge keeps pace) fit in the room the recordings have: their
+own bytes plus the free bytes.
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 
 from zones.models import Zone
+from zones.selectors import zone_list
 
 from ..models import StorageSnapshot, ZoneDay
+
+# A snapshot dated further ahead than this is not believed: a storage host whose clock runs
+# ahead (or a forged row) would otherwise stay "the latest" and hide every real one.
+FUTURE_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,15 @@ class ZoneForecast:
 
     @property
     def days_to_full(self) -> float | None:
-        """Days until the disk is full at the current net growth; None when it does not
-        grow (or nothing is known): it never fills at this rate."""
+        """Days from now until the disk is full at the current net growth (the snapshot's
+        free room less what has grown since it was taken); None when it does not grow (or
+        nothing is known): it never fills at this rate."""
         growth = self.growth_per_day
         if self.snapshot is None or growth is None or growth <= 0:
             return None
-        return self.snapshot.free_bytes / growth
+        # Whole days: the hour's snapshot is "now" for a forecast counted in days.
+        age_days = max(snapshot_age(self.snapshot).days, 0)
+        return max(self.snapshot.free_bytes / growth - age_days, 0.0)
 
     @property
     def retention_bytes(self) -> float | None:
@@ -59,12 +67,13 @@ class ZoneForecast:
 
     @property
     def room_bytes(self) -> int | None:
-        """What the disk can give the recordings: its size less what else is on it (the
-        system, previews, other files)."""
+        """What the disk can give the recordings: what they take now plus what is free.
+        Not the disk's size less what else is on it: that would count the blocks the file
+        system reserves for root (5 % on ext4, 300 GB of 6 TB), which the storage user
+        never gets."""
         if self.snapshot is None:
             return None
-        other = max(self.snapshot.used_bytes - self.snapshot.file_bytes, 0)
-        return max(self.snapshot.total_bytes - other, 0)
+        return self.snapshot.file_bytes + self.snapshot.free_bytes
 
     @property
     def retention_fits(self) -> bool | None:
@@ -82,6 +91,19 @@ class ZoneForecast:
         soon = days is not None and days < settings.OPVIDEO_CAPACITY_WARN_DAYS
         return soon or self.retention_fits is False
 
+    def snapshot_stale(self, *, now: datetime | None = None) -> bool:
+        """Whether the zone's worker has not recorded a snapshot for two intervals (or
+        never): it is down, or PATH_DST is not mounted, and the forecast goes stale."""
+        age = snapshot_age(self.snapshot, now=now)
+        return age is None or age > snapshot_stale_after()
+
+    def needs_attention(self, *, now: datetime | None = None) -> bool:
+        """What the admin warning shows: the forecast's warning, or snapshots that stopped
+        coming. A zone that never sent one is not warned about on every page (a zone just
+        added, its worker not deployed yet): the dashboard and the API say so."""
+        stopped = self.snapshot is not None and self.snapshot_stale(now=now)
+        return self.warning or stopped
+
     @property
     def full_on(self) -> date | None:
         days = self.days_to_full
@@ -91,18 +113,29 @@ class ZoneForecast:
 
 
 def latest_snapshots(zone_ids) -> dict[int, StorageSnapshot]:
-    """Each zone's latest snapshot: one query for the newest time per zone, one for rows."""
-    newest = (
-        StorageSnapshot.objects.filter(zone_id__in=zone_ids)
+    """Each zone's latest snapshot: one query for the newest time per zone, one for rows.
+
+    The newest times are one MAX per zone glued with UNION ALL: with an equality on the
+    zone the database reads the end of that zone's range of the (zone, taken_at) index,
+    where a GROUP BY over ``ZONE_ID IN (...)`` walks every snapshot ever taken.
+    """
+    believed = timezone.now() + FUTURE_SLACK
+    parts = [
+        StorageSnapshot.objects.filter(zone_id=zone, taken_at__lte=believed)
         .values("zone_id")
         .annotate(at=Max("taken_at"))
-    )
+        .order_by()
+        for zone in zone_ids
+    ]
+    if not parts:
+        return {}
+    newest = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     pairs = {(row["zone_id"], row["at"]) for row in newest}
     if not pairs:
         return {}
     rows = StorageSnapshot.objects.filter(
         zone_id__in={zone for zone, _ in pairs}, taken_at__in={at for _, at in pairs}
-    )
+    ).order_by()
     return {row.zone_id: row for row in rows if (row.zone_id, row.taken_at) in pairs}
 
 
@@ -111,7 +144,9 @@ def zone_forecasts(
 ) -> list[ZoneForecast]:
     """The forecast of each of ``zones`` (default: the enabled ones, by name)."""
     if zones is None:
-        zones = Zone.objects.filter(enabled=True).order_by("name")
+        # Never the secrets: the admin pages and /metrics must work (and not decrypt a key
+        # per request) even when FIELD_ENCRYPTION_KEYS do not fit.
+        zones = zone_list(enabled=True).order_by("name")
     zones = list(zones)
     today = today or timezone.localdate()
     window = window_days or settings.OPVIDEO_CAPACITY_WINDOW_DAYS
@@ -142,6 +177,11 @@ def zone_forecasts(
             )
         )
     return forecasts
+
+
+def snapshot_stale_after() -> timedelta:
+    """How old the last snapshot may be before the admin is told: two intervals."""
+    return timedelta(minutes=2 * max(settings.OPVIDEO_CAPACITY_INTERVAL_MINUTES, 1))
 
 
 def snapshot_age(snapshot: StorageSnapshot | None, *, now: datetime | None = None):

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from client_agent.health import with_health
 from client_agent.models import Workstation
-from client_agent.selectors import workstations_health
 from tests.factories import make_zone
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +41,15 @@ def workstations(settings):
     return now
 
 
-def test_quiet_workstations_are_the_silent_and_the_failing(workstations):
-    quiet = workstations_health(now=workstations, quiet_after=timedelta(hours=3)).filter(quiet=True)
-    assert sorted(quiet.values_list("host", flat=True)) == ["failing", "never", "silent"]
+def test_each_workstation_has_one_state(workstations):
+    states = dict(
+        with_health(now=workstations, after=timedelta(hours=3)).values_list("host", "health")
+    )
+    assert states == {"fine": "ok", "silent": "quiet", "failing": "failing", "never": "failing"}
 
 
-def test_the_admin_lists_the_quiet_ones(admin_client, workstations):
-    response = admin_client.get(LIST_URL, {"health": "quiet"})
+def test_the_admin_lists_the_ones_that_need_attention(admin_client, workstations):
+    response = admin_client.get(LIST_URL, {"health": "attention"})
     assert response.status_code == 200
     hosts = [w.host for w in response.context["cl"].result_list]
     assert sorted(hosts) == ["failing", "never", "silent"]
@@ -60,6 +62,21 @@ def test_the_admin_lists_the_quiet_ones(admin_client, workstations):
 
     healthy = admin_client.get(LIST_URL, {"health": "ok"})
     assert [w.host for w in healthy.context["cl"].result_list] == ["fine"]
+
+
+@pytest.mark.parametrize(
+    ("state", "hosts"),
+    [("ok", ["fine"]), ("quiet", ["silent"]), ("failing", ["failing", "never"])],
+)
+def test_the_health_filter_takes_each_state(admin_client, workstations, state, hosts):
+    """The values the dashboard's counts link to: each lists exactly that state's rows."""
+    response = admin_client.get(LIST_URL, {"health": state})
+    assert response.status_code == 200
+    assert sorted(w.host for w in response.context["cl"].result_list) == hosts
+    # The filter offers the four values, the chosen one selected.
+    spec = response.context["cl"].filter_specs[0]
+    assert [value for value, _ in spec.lookup_choices] == ["attention", "ok", "quiet", "failing"]
+    assert spec.value() == state
 
 
 def test_heartbeats_are_read_only_but_a_retired_workstation_can_go(admin_client, workstations):

@@ -52,7 +52,7 @@ def beat_send(zone) -> None:
     now = timezone.localtime().time().replace(second=0, microsecond=0)
     zone_update(zone=zone, purge_time=now)
     scheduler = DatabaseScheduler(app=app, lazy=True)
-    entry = scheduler.all_as_schedule()[purge_schedule_name(zone_id=zone.pk)]
+    entry = scheduler.all_as_schedule()[purge_schedule_name(zone=zone)]
     assert entry.options["queue"] == zone.purge_queue
     scheduler.apply_async(entry, advance=False)
 

@@ -352,7 +352,7 @@ def test_the_scheduled_check_finds_a_flipped_byte_through_a_real_worker(
     video = stored(store, "sched.mp4", os.urandom(64_000))
     flip_byte(store.root / "sched.mp4")
     scheduler = DatabaseScheduler(app=app, lazy=True)
-    entry = scheduler.all_as_schedule()[fixity_schedule_name(zone_id=store.zone.pk)]
+    entry = scheduler.all_as_schedule()[fixity_schedule_name(zone=store.zone)]
     scheduler.apply_async(entry, advance=False)  # what beat does when the entry is due
 
     log = tmp_path / "worker.log"

@@ -358,7 +358,8 @@ def test_deleting_a_zone_with_recordings_is_refused_with_a_page(admin_client, fo
     page = admin_client.get(delete_url)
     assert page.status_code == 200
     html = page.content.decode()
-    assert "защищенных" in html  # Django's "…would require deleting protected objects"
+    # templates/admin/delete_confirmation.html: the zone in the accusative, and why not
+    assert "Чтобы удалить площадку «kursk», сначала придётся удалить эти защищённые" in html
     (reason,) = page.context["protected"]  # one line per zone, not one per recording
     with translation.override("ru"):
         assert str(Video._meta.verbose_name_plural) in reason

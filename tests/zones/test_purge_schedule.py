@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def entry(zone: Zone) -> PeriodicTask | None:
     return (
         PeriodicTask.objects.select_related("crontab")
-        .filter(name=purge_schedule_name(zone_id=zone.pk))
+        .filter(name=purge_schedule_name(zone=zone))
         .first()
     )
 
@@ -103,7 +103,7 @@ def test_deleting_a_zone_removes_its_entry(admin_client, form_data):
 
     assert response.status_code == 302
     assert not Zone.objects.filter(pk=zone.pk).exists()
-    assert not PeriodicTask.objects.filter(name=purge_schedule_name(zone_id=zone.pk)).exists()
+    assert not PeriodicTask.objects.filter(name=purge_schedule_name(zone=zone)).exists()
 
 
 def test_deleting_zones_in_bulk_removes_their_entries(admin_client, form_data):
@@ -149,7 +149,7 @@ def test_sync_command_repairs_missing_stale_and_orphaned_entries(admin_client, f
     entry(kursk).delete()
     Zone.objects.filter(pk=orel.pk).update(enabled=False)
     ghost = PeriodicTask.objects.create(
-        name=purge_schedule_name(zone_id=999999),
+        name="opvideo.purge_zone.999999",
         task=PURGE_TASK_NAME,
         crontab=CrontabSchedule.objects.first(),
     )

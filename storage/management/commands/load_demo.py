@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from client_agent.demo import demo_workstations_load
 from storage.demo import demo_load
 from storage.media.read import MediaReadError
 from storage.samples import SampleError
@@ -31,6 +33,9 @@ class Command(BaseCommand):
             summary = demo_load(root=root, password=password)
         except (SampleError, MediaReadError) as exc:
             raise CommandError(str(exc)) from exc
+        # The admin home's dashboard wants a fleet too. The command wires the two apps
+        # (storage does not know client_agent; the demo's workstations live there).
+        demo_workstations_load(zone=summary.zone, now=timezone.now())
         self.stdout.write(
             "\n".join(
                 [

@@ -1,0 +1,1 @@
+"""Locale formats that differ from Django's own (settings.FORMAT_MODULE_PATH)."""
