@@ -75,9 +75,17 @@ def database_create(name: str, *, fresh: bool) -> None:
 
 
 def bench_prepare(env: dict[str, str]) -> None:
-    """Migrate and collect static files, as a deployment does before serving."""
+    """Migrate, collect static files and compile the message catalogues, as a deployment
+    does before serving (the .mo files are not in git: without them the pages would be
+    rendered half in English, not as production renders them)."""
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v0", env=env)
+    subprocess.run(
+        [str(REPO / "scripts" / "compile-messages.sh")],
+        cwd=REPO,
+        env={**env, "PYTHON": PYTHON},
+        check=True,
+    )
 
 
 def connect(database: str) -> MySQLdb.Connection:
