@@ -192,6 +192,8 @@ def fill_derived(zones, as_of: date, offset: int) -> None:
     PurgeRun.objects.all().delete()
     IntegrityFinding.objects.all().delete()
     first = as_of - timedelta(days=DAYS - 1)
+    # Times are built as local wall-clock times (labelled UTC) and moved back by the
+    # offset: the zone's day runs from local midnight, as ZONE_DAY's days do.
     days = {(d.zone_id, d.day): d for d in ZoneDay.objects.all()}
     snapshots, runs = [], []
     for zone_id, name, retention in zones:
@@ -279,10 +281,8 @@ def fill_derived(zones, as_of: date, offset: int) -> None:
                 [zone_id],
             )
             picked = cur.fetchall()
-            cur.execute(
-                "UPDATE VIDEO SET INTEGRITY_OK = 0 WHERE id IN (%s, %s, %s)",
-                [row[0] for row in picked],
-            )
+            for row in picked:
+                cur.execute("UPDATE VIDEO SET INTEGRITY_OK = 0 WHERE id = %s", [row[0]])
         for (video_id, file_name, size, sha, checked), kind in zip(
             picked, IntegrityFinding.Kind.values, strict=False
         ):
