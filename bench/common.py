@@ -63,6 +63,32 @@ def _bench_field_key() -> str:
     return path.read_text().strip()
 
 
+_CLAIMS: dict[str, MySQLdb.Connection] = {}
+
+
+def database_claim(name: str) -> None:
+    """Hold the kept database ``name`` for this process's life (a MariaDB named lock,
+    released when the process ends, however it ends). Two runs filling one database at once
+    interleave their rows into duplicate-key errors, and one measuring while another
+    refills measures nothing; a run whose make was interrupted can live on unseen."""
+    if name in _CLAIMS:
+        return
+    conn = MySQLdb.connect(**MYSQL)
+    cur = conn.cursor()
+    lock = f"opvideo_bench:{name}"
+    cur.execute("SELECT GET_LOCK(%s, 0)", (lock,))
+    if cur.fetchone()[0] != 1:
+        cur.execute("SELECT IS_USED_LOCK(%s)", (lock,))
+        holder = cur.fetchone()[0]
+        conn.close()
+        raise SystemExit(
+            f"another run is using the kept database {name} (MariaDB connection {holder}, "
+            "see SHOW PROCESSLIST; a benchmark's process can outlive an interrupted make): "
+            "wait for it to end or stop it, or keep another with --database NAME"
+        )
+    _CLAIMS[name] = conn
+
+
 def database_create(name: str, *, fresh: bool) -> None:
     conn = MySQLdb.connect(**MYSQL)
     cur = conn.cursor()

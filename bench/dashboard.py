@@ -41,6 +41,7 @@ from bench.common import (
     bench_prepare,
     browser_cookies,
     connect,
+    database_claim,
     database_create,
     fill_forget,
     fill_record,
@@ -394,6 +395,7 @@ def fill(rows: int, zones) -> None:
 
 
 def prepare(rows: int, refill: bool) -> tuple[dict[str, str], dict[str, int]]:
+    database_claim(DATABASE)
     env = bench_env(DATABASE)
     if not refill and not zones_readable(env):
         print("the kept zones were written with another key (var/bench-field-key): refilling")
@@ -460,6 +462,8 @@ def site_prepare_apart(rows: int, refill: bool) -> dict:
     if child.returncode != 0 or not last.startswith("{"):
         raise SystemExit(f"preparing {rows:,} rows failed")
     site = json.loads(last)
+    # Held from here on by this process, which serves it (the child's claim ended with it).
+    database_claim(site["database"])
     site["env"] = bench_env(site["database"])
     return site
 

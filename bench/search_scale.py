@@ -32,6 +32,7 @@ from bench.common import (
     bench_prepare,
     browser_cookies,
     connect,
+    database_claim,
     database_create,
     fill_forget,
     fill_record,
@@ -150,6 +151,7 @@ def fill_unrecorded(cur, rows: int) -> bool:
 
 
 def prepare(rows: int, refill: bool) -> dict[str, str]:
+    database_claim(DATABASE)
     env = bench_env(DATABASE)
     if not refill and not zones_readable(env):
         print("the kept zones were written with another key (var/bench-field-key): refilling")
