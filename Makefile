@@ -10,7 +10,7 @@ test:
 
 # Benchmarks print their figures and, last, their ratio to an anchor measured in the same
 # run (bench/README.md). BENCH="search_scale" runs one; ARGS go to each.
-BENCH ?= search_scale serving registration transfer purge_memory integrity first_frame
+BENCH ?= search_scale dashboard serving registration transfer purge_memory integrity first_frame
 bench:
 	scripts/install-deps.sh bench
 	scripts/services.sh

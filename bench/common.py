@@ -21,6 +21,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 import MySQLdb
@@ -62,6 +63,32 @@ def _bench_field_key() -> str:
     return path.read_text().strip()
 
 
+_CLAIMS: dict[str, MySQLdb.Connection] = {}
+
+
+def database_claim(name: str) -> None:
+    """Hold the kept database ``name`` for this process's life (a MariaDB named lock,
+    released when the process ends, however it ends). Two runs filling one database at once
+    interleave their rows into duplicate-key errors, and one measuring while another
+    refills measures nothing; a run whose make was interrupted can live on unseen."""
+    if name in _CLAIMS:
+        return
+    conn = MySQLdb.connect(**MYSQL)
+    cur = conn.cursor()
+    lock = f"opvideo_bench:{name}"
+    cur.execute("SELECT GET_LOCK(%s, 0)", (lock,))
+    if cur.fetchone()[0] != 1:
+        cur.execute("SELECT IS_USED_LOCK(%s)", (lock,))
+        holder = cur.fetchone()[0]
+        conn.close()
+        raise SystemExit(
+            f"another run is using the kept database {name} (MariaDB connection {holder}, "
+            "see SHOW PROCESSLIST; a benchmark's process can outlive an interrupted make): "
+            "wait for it to end or stop it, or keep another with --database NAME"
+        )
+    _CLAIMS[name] = conn
+
+
 def database_create(name: str, *, fresh: bool) -> None:
     conn = MySQLdb.connect(**MYSQL)
     cur = conn.cursor()
@@ -74,9 +101,17 @@ def database_create(name: str, *, fresh: bool) -> None:
 
 
 def bench_prepare(env: dict[str, str]) -> None:
-    """Migrate and collect static files, as a deployment does before serving."""
+    """Migrate, collect static files and compile the message catalogues, as a deployment
+    does before serving (the .mo files are not in git: without them the pages would be
+    rendered half in English, not as production renders them)."""
     manage("migrate", "--no-input", env=env)
     manage("collectstatic", "--no-input", "-v0", env=env)
+    subprocess.run(
+        [str(REPO / "scripts" / "compile-messages.sh")],
+        cwd=REPO,
+        env={**env, "PYTHON": PYTHON},
+        check=True,
+    )
 
 
 def connect(database: str) -> MySQLdb.Connection:
@@ -271,3 +306,97 @@ def zone_fresh(env: dict[str, str], **fields: object) -> int:
         "print(zone_create(**fields).pk)\n"
     )
     return int(manage("shell", "-c", code, env=env).split()[-1])
+
+
+# --- kept databases (search_scale, dashboard) ---------------------------------------------
+
+# What a kept database was filled with, written after its fill completed: a later run with
+# other options (``--rows``), or a fill that was interrupted, is told apart from a database
+# it can reuse, and the data is rebuilt instead of being added to (duplicate keys).
+FILL_DDL = (
+    "CREATE TABLE IF NOT EXISTS BENCH_FILL (NAME varchar(64) PRIMARY KEY, VALUE text NOT NULL)"
+)
+
+
+NO_FILL = "no complete fill recorded"
+
+
+def fill_wanted(conn: MySQLdb.Connection, wanted: dict[str, object]) -> str | None:
+    """Why the kept database must be refilled to hold ``wanted`` (None: it holds it)."""
+    cur = conn.cursor()
+    cur.execute(FILL_DDL)
+    cur.execute("SELECT VALUE FROM BENCH_FILL WHERE NAME = 'fill'")
+    row = cur.fetchone()
+    if row is None:
+        return NO_FILL
+    held = json.loads(row[0])
+    changed = [
+        f"{key} {held.get(key)!r} -> {value!r}"
+        for key, value in wanted.items()
+        if held.get(key) != value
+    ]
+    return ", ".join(changed) or None
+
+
+def fill_forget(conn: MySQLdb.Connection) -> None:
+    """Before a fill starts: until ``fill_record``, the database holds no usable fill."""
+    cur = conn.cursor()
+    cur.execute(FILL_DDL)
+    cur.execute("DELETE FROM BENCH_FILL WHERE NAME = 'fill'")
+
+
+def fill_record(conn: MySQLdb.Connection, wanted: dict[str, object]) -> None:
+    conn.cursor().execute(
+        "REPLACE INTO BENCH_FILL (NAME, VALUE) VALUES ('fill', %s)", (json.dumps(wanted),)
+    )
+
+
+def session_cookie(username: str) -> str:
+    """A signed-in session for ``username`` in the database Django is set up for: the
+    Cookie header's session part."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user = User.objects.get(username=username)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def browser_cookies(base: str, *, session: str, path: str = "/") -> str:
+    """The Cookie header a signed-in browser sends: its session and the CSRF cookie the
+    first page (``path``) set. Without the latter every page would mint and set a new CSRF
+    secret, work a browser's requests never cause."""
+    from django.conf import settings
+
+    request = urllib.request.Request(base + path, headers={"Cookie": session})
+    with urllib.request.urlopen(request) as response:
+        jar = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            jar.load(header)
+    if settings.CSRF_COOKIE_NAME not in jar:
+        raise SystemExit(f"{path} set no CSRF cookie: is the bench user signed in?")
+    return f"{session}; {settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"
+
+
+def zones_readable(env: dict[str, str]) -> bool:
+    """Whether this checkout's key opens the kept database's zones (a database kept from
+    another checkout, or from before its var/ was cleaned, holds secrets of another key).
+    Asked in a child process: this one sets Django up only once the database is ready."""
+    code = (
+        "from zones.models import Zone\n"
+        "from zones.fields import FieldDecryptionError\n"
+        "try:\n"
+        "    [z.link_secret for z in Zone.objects.all()]\n"
+        "except FieldDecryptionError:\n"
+        "    print('unreadable')\n"
+    )
+    try:
+        return "unreadable" not in manage("shell", "-c", code, env=env)
+    except SystemExit:  # no such database or tables yet: nothing to read
+        return True

@@ -19,27 +19,36 @@ import argparse
 import os
 import random
 import sys
+import time
 import urllib.request
 from datetime import date, timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    NO_FILL,
     bench_env,
     bench_prepare,
+    browser_cookies,
     connect,
+    database_claim,
     database_create,
+    fill_forget,
+    fill_record,
+    fill_wanted,
     gunicorn,
     latencies,
-    manage,
     median_p99,
     ms,
+    session_cookie,
     wrk_rps,
+    zones_readable,
 )
 
 DATABASE = "opvideo_bench_search"
+# Bump when what a fill writes changes: a kept database of another layout is refilled.
+LAYOUT = 1
 ZONES = 20
 FILES_PER_SESSION = (1, 2, 2, 3, 5)  # transferred calls are recorded on several desks
 SEED_DDL = """
@@ -61,15 +70,29 @@ def session_id(n: int) -> str:
 
 
 def fill(rows: int, env: dict[str, str]) -> None:
-    """``rows`` recordings in ZONES zones, dated over a year, several per session."""
+    """``rows`` recordings in ZONES zones, dated over a year, several per session.
+
+    The kept database is used as it is when it holds a complete fill of ``rows`` (recorded
+    in BENCH_FILL once the fill ends); anything else (another ``--rows``, larger or
+    smaller, or a fill that was interrupted) is emptied and filled anew, never added to.
+    """
     conn = connect(DATABASE)
     cur = conn.cursor()
-    cur.execute("SELECT COUNT(*) FROM VIDEO")
-    if cur.fetchone()[0] == rows:
+    wanted = {"rows": rows, "layout": LAYOUT}
+    why = fill_wanted(conn, wanted)
+    if why == NO_FILL and fill_unrecorded(cur, rows):
+        # A database kept from before fills were recorded: the same rows, made by the same
+        # code, in both tables.
+        fill_record(conn, wanted)
         return
-    print(f"filling {rows:,} rows …", flush=True)
+    if why is None:
+        return
+    print(f"filling {rows:,} rows ({why}) …", flush=True)
+    started = time.monotonic()
+    fill_forget(conn)
     cur.execute("SET FOREIGN_KEY_CHECKS=0")
     cur.execute("TRUNCATE VIDEO")
+    cur.execute("SET FOREIGN_KEY_CHECKS=1")
     cur.execute("DROP TABLE IF EXISTS VIDEO_SEED")
     cur.execute(SEED_DDL)
     cur.execute("SELECT id FROM CONFIG ORDER BY id")
@@ -96,16 +119,39 @@ def fill(rows: int, env: dict[str, str]) -> None:
             batch.clear()
     if batch:
         cur.executemany(insert, batch)
-    cur.execute(
-        "INSERT INTO VIDEO_SEED (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE)"
-        " SELECT ZONE_ID, PROJECTID, SESSIONID, LEFT(FILE_NAME, 100), RECORDING_DATE FROM VIDEO"
-    )
+    # In slices of the primary key: one statement over ten million rows would hold a lock
+    # on each of them in one transaction.
+    cur.execute("SELECT COALESCE(MIN(id), 1) - 1, COALESCE(MAX(id), 0) FROM VIDEO")
+    low, high = cur.fetchone()
+    for first in range(low, high, 500_000):
+        cur.execute(
+            "INSERT INTO VIDEO_SEED (ZONE_ID, PROJECTID, SESSIONID, FILE_NAME, RECORDING_DATE)"
+            " SELECT ZONE_ID, PROJECTID, SESSIONID, LEFT(FILE_NAME, 100), RECORDING_DATE"
+            " FROM VIDEO WHERE id > %s AND id <= %s",
+            (first, first + 500_000),
+        )
     cur.execute("ANALYZE TABLE VIDEO, VIDEO_SEED")
     cur.fetchall()
+    fill_record(conn, wanted)
     conn.close()
+    print(f"filled in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def fill_unrecorded(cur, rows: int) -> bool:
+    """Whether a database filled before fills were recorded holds ``rows`` in VIDEO and in
+    VIDEO_SEED (counted: a few seconds at ten million, once)."""
+    cur.execute("SELECT COUNT(*) FROM VIDEO")
+    if cur.fetchone()[0] != rows:
+        return False
+    cur.execute("SHOW TABLES LIKE 'VIDEO_SEED'")
+    if cur.fetchone() is None:
+        return False
+    cur.execute("SELECT COUNT(*) FROM VIDEO_SEED")
+    return cur.fetchone()[0] == rows
 
 
 def prepare(rows: int, refill: bool) -> dict[str, str]:
+    database_claim(DATABASE)
     env = bench_env(DATABASE)
     if not refill and not zones_readable(env):
         print("the kept zones were written with another key (var/bench-field-key): refilling")
@@ -137,55 +183,6 @@ def prepare(rows: int, refill: bool) -> dict[str, str]:
     User.objects.create_user("bench", password="bench-password-1")
     fill(rows, env)
     return env
-
-
-def zones_readable(env: dict[str, str]) -> bool:
-    """Whether this checkout's key opens the kept database's zones (a database kept from
-    another checkout, or from before its var/ was cleaned, holds secrets of another key).
-    Asked in a child process: this one sets Django up only once the database is ready."""
-    code = (
-        "from zones.models import Zone\n"
-        "from zones.fields import FieldDecryptionError\n"
-        "try:\n"
-        "    [z.link_secret for z in Zone.objects.all()]\n"
-        "except FieldDecryptionError:\n"
-        "    print('unreadable')\n"
-    )
-    try:
-        return "unreadable" not in manage("shell", "-c", code, env=env)
-    except SystemExit:  # no such database or tables yet: nothing to read
-        return True
-
-
-def session_cookie() -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.auth.models import User
-    from django.contrib.sessions.backends.db import SessionStore
-
-    user = User.objects.get(username="bench")
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
-
-
-def browser_cookies(base: str, *, session: str) -> str:
-    """The Cookie header a logged-in browser sends: its session and the CSRF cookie the
-    first page set. Without the latter every page would mint and set a new CSRF secret,
-    work a browser's requests never cause."""
-    from django.conf import settings
-
-    request = urllib.request.Request(base + "/", headers={"Cookie": session})
-    with urllib.request.urlopen(request) as response:
-        jar = SimpleCookie()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            jar.load(header)
-    if settings.CSRF_COOKIE_NAME not in jar:
-        raise SystemExit("the search page set no CSRF cookie: is the bench user logged in?")
-    return f"{session}; {settings.CSRF_COOKIE_NAME}={jar[settings.CSRF_COOKIE_NAME].value}"
 
 
 def queries_per_page() -> dict[str, int]:
@@ -229,15 +226,20 @@ def queries_per_page() -> dict[str, int]:
 
 
 def main() -> None:
+    global DATABASE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per URL")
     parser.add_argument("--requests", type=int, default=300, help="single-client requests")
     parser.add_argument("--refill", action="store_true", help="drop and rebuild the data")
+    parser.add_argument(
+        "--database", default=DATABASE, help="the kept database (another, to run beside one)"
+    )
     args = parser.parse_args()
+    DATABASE = args.database
 
     env = prepare(args.rows, args.refill)
-    cookie = session_cookie()
+    cookie = session_cookie("bench")
     conn = connect(DATABASE)
     cur = conn.cursor()
     cur.execute("SELECT DISTINCT SESSIONID FROM VIDEO ORDER BY RAND(1) LIMIT 2000")
