@@ -400,3 +400,21 @@ def zones_readable(env: dict[str, str]) -> bool:
         return "unreadable" not in manage("shell", "-c", code, env=env)
     except SystemExit:  # no such database or tables yet: nothing to read
         return True
+
+
+def kept_database_ready(database: str, *, refill: bool) -> dict[str, str]:
+    """Claim the kept ``database`` for this run, empty it when asked (or when its zones were
+    written with another key), migrate it and set Django up on it in this process: the first
+    steps of every bench that keeps a filled database. Returns the environment for children."""
+    database_claim(database)
+    env = bench_env(database)
+    if not refill and not zones_readable(env):
+        print("the kept zones were written with another key (var/bench-field-key): refilling")
+        refill = True
+    database_create(database, fresh=refill)
+    bench_prepare(env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return env

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -38,19 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     bench_env,
-    bench_prepare,
     browser_cookies,
     connect,
     database_claim,
-    database_create,
     fill_forget,
     fill_record,
     fill_wanted,
     gunicorn,
+    kept_database_ready,
     median_p99,
     ms,
     session_cookie,
-    zones_readable,
 )
 
 DATABASE = "opvideo_bench_dashboard"  # _<rows> is appended unless --database is given
@@ -395,17 +392,7 @@ def fill(rows: int, zones) -> None:
 
 
 def prepare(rows: int, refill: bool) -> tuple[dict[str, str], dict[str, int]]:
-    database_claim(DATABASE)
-    env = bench_env(DATABASE)
-    if not refill and not zones_readable(env):
-        print("the kept zones were written with another key (var/bench-field-key): refilling")
-        refill = True
-    database_create(DATABASE, fresh=refill)
-    bench_prepare(env)
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    env = kept_database_ready(DATABASE, refill=refill)
     from django.contrib.auth.models import User
 
     zones = zones_make()

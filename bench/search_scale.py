@@ -16,7 +16,6 @@ OPVideo's lookup at 1M rows; queries per page constant in the number of results.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -28,22 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
     NO_FILL,
-    bench_env,
-    bench_prepare,
     browser_cookies,
     connect,
-    database_claim,
-    database_create,
     fill_forget,
     fill_record,
     fill_wanted,
     gunicorn,
+    kept_database_ready,
     latencies,
     median_p99,
     ms,
     session_cookie,
     wrk_rps,
-    zones_readable,
 )
 
 DATABASE = "opvideo_bench_search"
@@ -151,17 +146,7 @@ def fill_unrecorded(cur, rows: int) -> bool:
 
 
 def prepare(rows: int, refill: bool) -> dict[str, str]:
-    database_claim(DATABASE)
-    env = bench_env(DATABASE)
-    if not refill and not zones_readable(env):
-        print("the kept zones were written with another key (var/bench-field-key): refilling")
-        refill = True
-    database_create(DATABASE, fresh=refill)
-    bench_prepare(env)
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    env = kept_database_ready(DATABASE, refill=refill)
     from django.contrib.auth.models import User
 
     from zones.models import Zone
