@@ -29,6 +29,7 @@ from client_agent.models import Workstation
 from storage.capacity.forecast import ZoneForecast, zone_forecasts
 from storage.models import IntegrityFinding, PurgeRun, StorageSnapshot, Video, ZoneDay
 from zones.models import Zone
+from zones.selectors import zone_list
 
 DAYS = 90  # the plots' history
 FINDINGS_DAYS = 7  # "recent" integrity findings
@@ -94,8 +95,10 @@ def _may_view(user, app_label: str, model: str) -> bool:
     )
 
 
-def dashboard_read(*, user, now: datetime | None = None) -> Dashboard:
-    """Everything the admin home shows ``user``, for the zones ``user`` may view."""
+def dashboard_read(*, user, now: datetime | None = None, forecasts=None) -> Dashboard:
+    """Everything the admin home shows ``user``, for the zones ``user`` may view.
+    ``forecasts``: the enabled zones' (``zone_forecasts()``), when the request has read them
+    already (the admin's warning on the same page); read here otherwise."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     first = today - timedelta(days=DAYS - 1)
@@ -107,13 +110,13 @@ def dashboard_read(*, user, now: datetime | None = None) -> Dashboard:
     board.integrity = _may_view(user, "storage", "integrityfinding")
     board.recordings = _may_view(user, "storage", "video")
 
-    zones = list(
-        Zone.objects.filter(enabled=True).only("id", "name", "retention_days").order_by("name")
-    )
+    if forecasts is None:
+        forecasts = zone_forecasts(zone_list(enabled=True).order_by("name"), today=today)
+    zones = [forecast.zone for forecast in forecasts]
     if not zones:
         return board
     ids = [zone.pk for zone in zones]
-    forecasts = {f.zone.pk: f for f in zone_forecasts(zones, today=today)}
+    forecasts = {f.zone.pk: f for f in forecasts}
     versions = _day_versions(ids, first=first)
     for zone in zones:
         forecast = forecasts[zone.pk]

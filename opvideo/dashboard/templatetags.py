@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from storage.capacity.forecast import request_zone_forecasts
 from storage.capacity.text import forecast_lines, stale_line
 
 from . import formats
@@ -38,7 +39,7 @@ def admin_dashboard(context):
     if user is None or not user.is_staff:
         return {"board": None}
     now = timezone.now()
-    board = dashboard_read(user=user, now=now)
+    board = dashboard_read(user=user, now=now, forecasts=request_zone_forecasts(request))
     plots = _plots(board)
     return {
         "board": board,

@@ -179,6 +179,15 @@ def zone_forecasts(
     return forecasts
 
 
+def request_zone_forecasts(request) -> list[ZoneForecast]:
+    """The enabled zones' forecasts, read once per request: the admin's warning (every page)
+    and the dashboard (the home page) show the same ones."""
+    held = getattr(request, "_opvideo_zone_forecasts", None)
+    if held is None:
+        held = request._opvideo_zone_forecasts = zone_forecasts()
+    return held
+
+
 def snapshot_stale_after() -> timedelta:
     """How old the last snapshot may be before the admin is told: two intervals."""
     return timedelta(minutes=2 * max(settings.OPVIDEO_CAPACITY_INTERVAL_MINUTES, 1))

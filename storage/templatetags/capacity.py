@@ -9,7 +9,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from ..capacity.forecast import zone_forecasts
+from ..capacity.forecast import request_zone_forecasts, zone_forecasts
 from ..capacity.text import warning_lines
 
 register = template.Library()
@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 @register.simple_tag(takes_context=True)
 def capacity_attention(context) -> list[dict]:
     """[{zone, url, lines}] of the zones to warn about, for a user who may see the zones;
-    computed once per page (a few rows of the zones' snapshots and daily figures)."""
+    computed once per page (a few rows of the zones' snapshots and daily figures), shared
+    with the dashboard on the home page."""
     user = context.get("user")
     if user is None or not user.is_active or not user.is_staff:
         return []
@@ -27,7 +28,8 @@ def capacity_attention(context) -> list[dict]:
         return []
     now = timezone.now()
     try:
-        forecasts = zone_forecasts()
+        request = context.get("request")
+        forecasts = zone_forecasts() if request is None else request_zone_forecasts(request)
     except Exception:
         # The page itself may still work (or is the error page): a banner is not worth
         # breaking every admin page for.

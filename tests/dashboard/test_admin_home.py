@@ -77,3 +77,15 @@ def test_no_dashboard_for_a_user_who_may_not_view_zones(client, site):
     assert 'id="dashboard"' not in html
     assert "kursk" not in html
     assert "app-client_agent" in html  # what the user may see is still listed
+
+
+def test_the_forecasts_are_read_once_for_the_warning_and_the_dashboard(admin_client, site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_client.get(HOME).status_code == 200
+    # latest_snapshots' one MAX(TAKEN_AT) per zone: once per page, not once for the banner
+    # and again for the dashboard.
+    newest = [q for q in queries if "MAX(`STORAGE_SNAPSHOT`.`TAKEN_AT`)" in q["sql"]]
+    assert len(newest) == 1, [q["sql"][:120] for q in newest]
