@@ -5,7 +5,7 @@
   recordings that collide with other content on storage: its recordings exist nowhere else;
 - ``ok``: the rest.
 
-``selectors.workstations_health`` (the admin's "needs attention") is quiet or failing.
+The admin's "needs attention" is quiet or failing; its filter and column read ``with_health``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Reads of the workstation client: its zone's row, the recordings waiting in PATH_SRC, its
-last state; and, for the admin, the workstations that have gone quiet."""
+last state. (Each workstation's health, for the admin and the dashboard: client_agent.health.)"""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
 from storage.hashing import fd_hash
@@ -23,7 +22,7 @@ from zones.detection import Resolver, ZoneNotDetected, zone_detect
 from zones.file_names import file_name_pattern_compile
 from zones.models import Zone
 
-from .models import ClientZoneKey, Workstation
+from .models import ClientZoneKey
 from .names import NameIds, NameReader, Unparseable, name_printable, recording_date_of
 
 # The CONFIG columns the client reads; its database user may SELECT only these
@@ -408,29 +407,3 @@ def agent_state_read(*, path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-
-
-# --- for the admin --------------------------------------------------------------------------
-
-
-def workstations_health(
-    *, now: datetime, quiet_after: timedelta, queryset: QuerySet[Workstation] | None = None
-) -> QuerySet[Workstation]:
-    """The workstations (of ``queryset``, default all) with ``quiet``: not heard from, or
-    heard from but not delivering, for ``quiet_after``, or keeping recordings that collide
-    with other content on storage.
-
-    All need a person: a silent one is off, broken or cut off from the database; one that
-    reports but never succeeds keeps its recordings, which exist nowhere else; one with
-    collisions keeps the recordings someone has to compare. The one statement of that rule:
-    the admin's column and filter read this annotation.
-    """
-    since = now - quiet_after
-    quiet = (
-        Q(last_seen__lt=since)
-        | Q(last_success__isnull=True)
-        | Q(last_success__lt=since)
-        | Q(collision_count__gt=0)
-    )
-    rows = Workstation.objects.all() if queryset is None else queryset
-    return rows.annotate(quiet=ExpressionWrapper(quiet, output_field=BooleanField()))

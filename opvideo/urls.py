@@ -6,9 +6,6 @@ from django.urls import include, path
 from opvideo.health import healthz
 from opvideo.metrics.views import metrics
 
-admin.site.site_header = "OPVideo"
-admin.site.site_title = "OPVideo"
-
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     # Answered by opvideo.metrics.middleware before the host checks; here so it resolves

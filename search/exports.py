@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import AccessEvent
+from .moments import moment_format
 
 BOM = "\ufeff"
 DELIMITER = ";"
@@ -50,7 +51,21 @@ def _query(key: str) -> Callable[[AccessEvent], object]:
     return lambda event: (event.query or {}).get(key, "") if isinstance(event.query, dict) else ""
 
 
-# (header, cell): the query keys are the ones search.selectors.VideoFilters.as_query writes.
+def _query_prefix(event: AccessEvent) -> str:
+    """Whether the searched session id was taken as the beginning of ids (``match``)."""
+    query = event.query if isinstance(event.query, dict) else {}
+    if not query.get("session"):
+        return ""
+    return gettext("yes") if query.get("match") == "prefix" else gettext("no")
+
+
+def _note_moment(event: AccessEvent) -> str:
+    at = (event.query or {}).get("at") if isinstance(event.query, dict) else None
+    return moment_format(at) if isinstance(at, int | float) else ""
+
+
+# (header, cell): the query keys are the ones search.selectors.VideoFilters.as_query writes
+# for a search, and search.services._note_query for a note added or deleted.
 COLUMNS: list[tuple[str, Callable[[AccessEvent], object]]] = [
     (_("time"), _local_time),
     (_("user name"), lambda e: e.username),
@@ -59,11 +74,14 @@ COLUMNS: list[tuple[str, Callable[[AccessEvent], object]]] = [
     (_("session id"), lambda e: e.session_id),
     (_("recording id"), lambda e: e.video_id),
     (_("searched session"), _query("session")),
+    (_("by the beginning of the id"), _query_prefix),
     (_("searched project"), _query("project")),
     (_("searched from"), _query_date("from")),
     (_("searched to"), _query_date("to")),
     (_("searched zone"), _query("zone")),
     (_("results"), lambda e: e.result_count),
+    (_("note moment"), _note_moment),
+    (_("note text"), _query("text")),
     (_("detail"), lambda e: e.detail),
     (_("address"), lambda e: e.remote_addr),
     (_("browser"), lambda e: e.user_agent),

@@ -104,7 +104,7 @@ def part_order(video: Video) -> tuple:
     return (started, video.pk)
 
 
-def _call_key(video: Video) -> str | None:
+def call_key(video: Video) -> str | None:
     """What makes recordings one call; None for a row without a session id (legacy rows),
     which is a call of its own."""
     return video.session_id.strip().lower() or None
@@ -121,12 +121,12 @@ def calls_numbering(
     id that fit on one page).
     """
     videos = list(videos)
-    keys = {_call_key(video) for video in videos} - {None}
+    keys = {call_key(video) for video in videos} - {None}
     if complete:
         calls = videos
     elif keys:
         # The ids as stored: an index lookup whether or not the column ignores case.
-        spellings = sorted({video.session_id for video in videos if _call_key(video)})
+        spellings = sorted({video.session_id for video in videos if call_key(video)})
         calls = Video.objects.filter(session_id__in=spellings).only(
             "id", "session_id", "recording_date", "started_at"
         )
@@ -134,7 +134,7 @@ def calls_numbering(
         calls = []
     by_call: dict[str, list[Video]] = defaultdict(list)
     for video in calls:
-        key = _call_key(video)
+        key = call_key(video)
         if key in keys:
             by_call[key].append(video)
     numbering = {}
@@ -152,7 +152,7 @@ def rows_by_call(
     order (newest first), its parts together and in order; each row numbered."""
     groups: dict[object, list[Video]] = {}
     for video in videos:
-        groups.setdefault(_call_key(video) or ("row", video.pk), []).append(video)
+        groups.setdefault(call_key(video) or ("row", video.pk), []).append(video)
     calls, index = [], 0
     for members in groups.values():
         members.sort(key=part_order)

@@ -1,6 +1,6 @@
 """Notes on a recording: listed for the player, added at a moment, taken back.
 
-Thin: NoteForm parses, search.services writes (with the audit row), search.selectors reads.
+Thin: NoteForm parses, search.services writes (with the audit row), search.review reads.
 The player's script asks for JSON (``Accept: application/json``) and gets it, errors
 included; a plain form post (the page without script) is answered with a redirect back to
 the recording's page and a message.

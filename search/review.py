@@ -20,7 +20,7 @@ from storage.links import video_playable, video_preview_links
 from storage.models import Video, VideoNote
 from storage.retention import video_kept_until
 
-from .listing import ResultRow, part_order, video_start_text
+from .listing import ResultRow, call_key, part_order, video_start_text
 from .models import AccessEvent
 from .moments import moment_format
 from .selectors import videos_zones_attach
@@ -99,7 +99,7 @@ def reviewer_part(*, video: Video, number: int, total: int, url: str | None = No
     """
     return {
         "id": video.pk,
-        "call": video.session_id.strip().lower() or f"video-{video.pk}",
+        "call": call_key(video) or f"video-{video.pk}",
         "play": reverse("search:play", args=[video.pk]),
         "page": reverse("search:video", args=[video.pk]),
         "notes": reverse("search:notes", args=[video.pk]),

@@ -19,7 +19,6 @@ from .capacity.snapshot import (
     CAPACITY_DAY_PRIVILEGES,
     CAPACITY_SNAPSHOT_PRIVILEGES,
     CAPACITY_VIDEO_READ_FIELDS,
-    CAPACITY_ZONE_FIELDS,
 )
 from .integrity import (
     FIXITY_FINDING_PRIVILEGES,
@@ -59,7 +58,7 @@ def retention_grants(*, database: str = "opvideo", account: str = "'opvideo_rm'@
     notes = grant_table(database, VideoNote)
     days = grant_table(database, ZoneDay)
     snapshots = grant_table(database, StorageSnapshot)
-    zone_read = fields_union(PURGE_ZONE_FIELDS, MEDIA_ZONE_FIELDS, CAPACITY_ZONE_FIELDS)
+    zone_read = fields_union(PURGE_ZONE_FIELDS, MEDIA_ZONE_FIELDS)
     video_read = fields_union(
         PURGE_VIDEO_READ_FIELDS,
         FIXITY_VIDEO_READ_FIELDS,

@@ -16,7 +16,7 @@ from zones.media_schedule import MEDIA_TASK_NAME
 from zones.models import Zone
 from zones.purge_schedule import PURGE_TASK_NAME
 
-from .capacity.snapshot import CapacityError, capacity_zones, zone_capacity_record
+from .capacity.snapshot import CapacityError, zone_capacity_record
 from .integrity import IntegrityCheckError, videos_verify_integrity
 from .media.read import MediaReadError, videos_media_read
 from .models import PurgeRun
@@ -31,12 +31,11 @@ def _zone_work(
     task: str,
     run: Callable,
     expected: type[Exception],
-    zones=None,
 ) -> dict | None:
     """What the zone tasks do around their service: the zone read as it is now (gone or
     disabled: skipped), another zone's work refused, and an ``expected`` error (the work
     could not start, and says why) logged in one line, a traceback would add nothing."""
-    zone = (zones if zones is not None else purge_zones()).filter(pk=zone_id).first()
+    zone = purge_zones().filter(pk=zone_id).first()
     if zone is None or not zone.enabled:
         logger.info("%s of zone id %s skipped: the zone is gone or disabled", task, zone_id)
         return None
@@ -125,7 +124,8 @@ def media_read_zone(zone_id: int) -> dict | None:
 )
 def capacity_zone(zone_id: int) -> dict | None:
     """The zone's capacity snapshot (PATH_DST's disk and recordings) and the roll-up of its
-    last two days, sent by beat to ``zone.<ZONE>`` every OPVIDEO_CAPACITY_INTERVAL_MINUTES.
+    days since the last one (snapshot.catch_up_days), sent by beat to ``zone.<ZONE>`` every
+    OPVIDEO_CAPACITY_INTERVAL_MINUTES.
 
     Like the media read: the zone's id in the message, the zone read as it is now (gone or
     disabled: skipped), another zone's refused, no secrets loaded; PATH_DST missing here
@@ -137,7 +137,6 @@ def capacity_zone(zone_id: int) -> dict | None:
         task="capacity snapshot",
         run=lambda zone: zone_capacity_record(zone=zone, now=timezone.now()),
         expected=CapacityError,
-        zones=capacity_zones(),
     )
 
 

@@ -32,7 +32,6 @@ FIXITY_SCHEDULE = ZoneEveryMinutes(
     ),
 )
 FIXITY_TASK_NAME = FIXITY_SCHEDULE.task
-FIXITY_SCHEDULE_PREFIX = FIXITY_SCHEDULE.prefix
 
 
 def fixity_schedule_name(*, zone: Zone) -> str:

@@ -73,10 +73,6 @@ class ZoneBoard:
     def received_bytes_total(self) -> int:
         return sum(d.received_bytes for d in self.days)
 
-    @property
-    def workstations(self) -> int:
-        return sum(self.health.values()) if self.health else 0
-
 
 @dataclass
 class Dashboard:

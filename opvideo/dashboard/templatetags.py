@@ -145,7 +145,6 @@ def _health_cell(zone: ZoneBoard, *, pk: int) -> dict:
     return {
         "links": links,
         "bar": health_bar(health, ident=f"dash-ws-{pk}", label=label),
-        "total": zone.workstations,
     }
 
 
@@ -196,7 +195,6 @@ def _purge_cell(zone: ZoneBoard, *, now) -> dict:
         "counts": counts,
         "freed": _("%(size)s freed") % {"size": f.size(run.bytes_freed)},
         "url": reverse("admin:storage_purgerun_change", args=[run.pk]),
-        "stale": now - run.started_at > STALE,
     }
 
 
@@ -213,7 +211,6 @@ def _integrity_cell(zone: ZoneBoard, *, now, findings: bool) -> dict:
             f"{reverse('admin:storage_integrityfinding_changelist')}?"
             + urlencode({"zone_name": zone.zone.name})
         )
-        cell["findings_count"] = n
     if zone.findings:
         cell["state"] = "bad"
     elif checked is None:

@@ -32,9 +32,8 @@ from ..sql import insert_sql
 
 logger = logging.getLogger(__name__)
 
-# What the snapshot reads of the zone (a subset of what the purge reads already) and of
-# VIDEO; storage.grants grants exactly these.
-CAPACITY_ZONE_FIELDS = ("id", "name", "enabled", "path_dst")
+# What the snapshot reads of VIDEO (of the zone: what the purge reads, retention.purge_zones);
+# storage.grants grants exactly these.
 CAPACITY_VIDEO_READ_FIELDS = ("id", "zone", "registered_at", "size")
 CAPACITY_DAY_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
 CAPACITY_SNAPSHOT_PRIVILEGES = ("INSERT",)
@@ -99,11 +98,6 @@ class CapacitySummary:
                 f"purged {d.purged} ({d.purged_bytes} bytes)"
             )
         return out
-
-
-def capacity_zones():
-    """Zones as the capacity snapshot may read them: the columns it needs, no secrets."""
-    return Zone.objects.only(*CAPACITY_ZONE_FIELDS)
 
 
 def zone_capacity_record(

@@ -27,11 +27,14 @@ HEADERS = [
     "ID сессии",
     "ID записи",
     "искомая сессия",
+    "по началу ID",
     "искомый проект",
     "поиск с",
     "поиск по",
     "искомая площадка",
     "число результатов",
+    "момент заметки",
+    "текст заметки",
     "подробности",
     "IP-адрес",
     "браузер",
@@ -127,11 +130,14 @@ def test_the_file_is_what_a_russian_excel_expects(admin_client):
         "",
         "",
         "ABC123",
+        "да",  # "match": "prefix": the id's beginning, not the whole id
         "77",
         "01.03.2026",
         "04.03.2026",
         "kursk",
         "12",
+        "",
+        "",
         awkward,
         "10.0.0.5",
         "",
@@ -201,3 +207,22 @@ def test_thousands_of_rows_of_the_filtered_range_stream_out(admin_client):
     assert lines[0][0] == "01.02.2026 00:00:00"
     assert lines[-1][0] == (first + timedelta(minutes=3499)).strftime("%d.%m.%Y %H:%M:%S")
     assert {line[2] for line in lines} == {"скачивание"}
+
+
+def test_a_note_written_and_deleted_is_exported_whole(admin_client):
+    from search.actors import Actor
+    from search.services import video_note_add, video_note_delete
+    from tests.factories import make_video, make_zone
+
+    qa = get_user_model().objects.create_user("qa", password="x-Pass-12345")
+    video = make_video(zone=make_zone(name="kursk"))
+    text = "Оператор не представился; " + "долго " * 60
+    note = video_note_add(actor=Actor(user=qa), video=video, at_seconds=83.25, text=text)
+    video_note_delete(actor=Actor(user=qa), note=note)
+
+    header, *lines = selected(admin_client)
+    found = [dict(zip(header, line, strict=True)) for line in lines]
+    assert len(found) == 2
+    for row in found:  # the deleted note's text too, whole: the audit is where it stays
+        assert (row["момент заметки"], row["текст заметки"]) == ("1:23", text.strip())
+        assert row["по началу ID"] == ""

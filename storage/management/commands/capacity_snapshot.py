@@ -12,9 +12,9 @@ from django.utils import timezone
 from storage.capacity.snapshot import (
     DEFAULT_DAYS,
     CapacityError,
-    capacity_zones,
     zone_capacity_record,
 )
+from storage.retention import purge_zones
 from zones.management.zone_option import zone_from_option, zone_option_add
 
 MAX_DAYS = 3660
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             count = 0
         if count is not None and not 1 <= count <= MAX_DAYS:
             raise CommandError(f"--days must be a whole number from 1 to {MAX_DAYS}, not {days!r}")
-        found = zone_from_option(zone, queryset=capacity_zones())
+        found = zone_from_option(zone, queryset=purge_zones())
         try:
             summary = zone_capacity_record(zone=found, now=timezone.now(), days=count)
         except CapacityError as exc:
