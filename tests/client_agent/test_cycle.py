@@ -9,8 +9,10 @@ import os
 import re
 import signal
 import stat
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from client_agent.models import Workstation
 from search.selectors import VideoFilters, video_search
@@ -22,7 +24,13 @@ from zones.models import Zone
 
 
 def test_one_cycle_delivers_registers_and_cleans_up(host, storage):
-    recordings = [host.record(n, size=50_000 + n) for n in range(1, 4)]
+    recordings = [host.record(n, size=50_000 + n) for n in range(1, 3)]
+    # A call stamped late on the day before its file was written (an hour ago, as record()
+    # writes them): its day is the stamp's, which the file's own time would not give.
+    written_on = timezone.localtime(timezone.now() - timedelta(hours=1)).date()
+    began = datetime.combine(written_on - timedelta(days=1), time(23, 30))
+    late = f"{began:%Y-%m-%d_%H-%M-%S}_{session_id(3)}_{PROJECT_ID}.mp4"
+    recordings.append(host.record(3, size=50_003, name=late))
     contents = {f"op101/{p.name}": p.read_bytes() for p in recordings}
 
     result = host.run("once")
@@ -44,6 +52,7 @@ def test_one_cycle_delivers_registers_and_cleans_up(host, storage):
         assert row.storage_days == 30
         # The day the call began, as the recorder's stamp in the name says.
         assert row.recording_date.isoformat() == path.name[:10]
+    assert rows[f"op101/{late}"].recording_date == began.date() != written_on
     beat = Workstation.objects.get(host="op101")
     assert beat.zone_id == storage.zone.pk
     assert beat.last_success is not None

@@ -126,9 +126,12 @@ def _data_words() -> set[str]:
     for model in admin.site._registry:
         for obj in model._default_manager.all():
             for field in obj._meta.concrete_fields:
-                if field.choices:  # a code: the page must show its label, in Russian
+                value = getattr(obj, field.attname)
+                # A code (the page must show its label, in Russian), or a value with no words
+                # of data: its "None", "True" or "False" must not become allowed words.
+                if field.choices or value is None or isinstance(value, bool):
                     continue
-                words |= set(LATIN_WORD.findall(str(getattr(obj, field.attname))))
+                words |= set(LATIN_WORD.findall(str(value)))
     return words
 
 

@@ -29,12 +29,14 @@ def test_every_admin_page_fits_each_width(live_server):
     with chromium(locale="ru-RU") as browser:
         page = browser.new_page()
         admin_sign_in(page, base_url=live_server.url)
+        assert page.locator("#user-tools").count() == 1, "not signed in"
         for width in (390, 768):
             page.set_viewport_size({"width": width, "height": 900})
             for name, url in pages:
                 response = page.goto(url)
                 if response.status in (403, 404):  # a page the admin does not offer
                     continue
+                assert response.status == 200, (name, response.status)
                 overflow = page.evaluate(OVERFLOW)
                 if overflow > 0:
                     wide[f"{name} at {width}"] = [overflow, page.evaluate(_WIDEST)]

@@ -77,7 +77,9 @@ def previews_of(store, name: str) -> Path:
 def test_a_named_recording_gets_its_start_size_codec_and_previews(store, samples, settings):
     settings.TIME_ZONE = "Europe/Moscow"
     name = f"op101/2026-11-27_10-15-02_{SESSION}.mp4"
-    video = put(store, name, samples["short"], mtime=datetime(2026, 11, 27, 7, 15, 9, tzinfo=UTC))
+    # Written half a minute after the 7 s ended (copied, closed late): the file's own times
+    # would give 07:15:32, the stamp 07:15:02.
+    video = put(store, name, samples["short"], mtime=datetime(2026, 11, 27, 7, 15, 39, tzinfo=UTC))
 
     summary = run(store)
 
@@ -138,8 +140,9 @@ def test_without_a_time_in_the_name_the_call_began_its_duration_before_the_file_
 @pytest.mark.parametrize(
     ("stamp", "finished_msk", "from_name"),
     [
-        ("2026-11-27_10-15-02", datetime(2026, 11, 27, 10, 15, 9), True),  # the same day
-        ("2026-11-27_23-58-00", datetime(2026, 11, 28, 0, 0, 7), True),  # across midnight
+        # mtime 30 s after the recording's end, so the name and the file's times disagree
+        ("2026-11-27_10-15-02", datetime(2026, 11, 27, 10, 15, 39), True),  # the same day
+        ("2026-11-27_23-58-00", datetime(2026, 11, 28, 0, 0, 37), True),  # across midnight
         ("2019-03-01_10-00-00", datetime(2026, 11, 28, 10, 0, 7), False),  # years ago
         ("2031-01-01_10-00-00", datetime(2026, 11, 28, 10, 0, 7), False),  # in the future
     ],
@@ -159,6 +162,7 @@ def test_the_start_comes_from_the_name_only_within_a_day_of_the_file(
     from_file = finished - timedelta(seconds=video.duration)
     expected = named if from_name else from_file
     assert abs(video.started_at - expected) < timedelta(milliseconds=1)
+    assert abs(named - from_file) > timedelta(seconds=20)  # the two rules tell apart
 
 
 @pytest.mark.django_db(transaction=True)
