@@ -12,6 +12,7 @@ import enum
 import errno
 import os
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -459,3 +460,40 @@ _ANY_WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 def _os_reason(exc: OSError) -> str:
     name = errno.errorcode.get(exc.errno or 0, "")
     return f"{exc.strerror or exc} ({name})" if name else str(exc.strerror or exc)
+
+
+def stored_files(
+    root: str, *, on_error: Callable[[str, OSError], None] | None = None
+) -> Iterator[tuple[str, os.stat_result]]:
+    """(name relative to ``root``, lstat) of every regular file under ``root``: the
+    recordings as the storage tree holds them. A link is neither followed nor listed; hidden
+    entries (the previews' ``.previews`` tree, rsync's uploads in progress) and the file
+    system's lost+found are passed by. A directory or entry that cannot be read raises, or,
+    given ``on_error``, is passed to it with the error and left out."""
+    pending = [""]
+    while pending:
+        relative = pending.pop()
+        directory = os.path.join(root, relative) if relative else root
+        try:
+            entries = os.scandir(directory)
+        except OSError as exc:
+            if on_error is None:
+                raise
+            on_error(directory, exc)
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.startswith(".") or (not relative and entry.name == "lost+found"):
+                    continue
+                name = f"{relative}/{entry.name}" if relative else entry.name
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError as exc:
+                    if on_error is None:
+                        raise
+                    on_error(entry.path, exc)
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    pending.append(name)
+                elif stat.S_ISREG(st.st_mode):
+                    yield name, st

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -40,7 +40,7 @@ from zones.models import Zone
 from .content import READ_FLAGS, ChangedWhileRead, Described, described_compare, fd_read
 from .media.tree import previews_remove
 from .models import Video, VideoNote
-from .paths import FileRemover, Removal, UnsafePath, file_path_resolve, root_open
+from .paths import FileRemover, Removal, UnsafePath, file_path_resolve, root_open, stored_files
 from .retention import retention_today, zone_storage_root
 
 logger = logging.getLogger(__name__)
@@ -295,25 +295,6 @@ def _previews_remove(*, root: str, names: list[str]) -> None:
 # --- files without rows ---------------------------------------------------------------------
 
 
-def _walk_files(root: str) -> Iterator[tuple[str, os.stat_result]]:
-    """(name relative to root, lstat) of every regular file under root, without following
-    a symlink, skipping hidden entries (rsync's temporary files while an upload is under
-    way) and the file system's lost+found."""
-    pending = [""]
-    while pending:
-        relative = pending.pop()
-        with os.scandir(os.path.join(root, relative) if relative else root) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") or (not relative and entry.name == "lost+found"):
-                    continue
-                name = f"{relative}/{entry.name}" if relative else entry.name
-                st = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    pending.append(name)
-                elif stat.S_ISREG(st.st_mode):
-                    yield name, st
-
-
 def _files_pass(*, zone, root, delete, min_age, batch_size, s: ReconcileSummary, found) -> None:
     def flush(chunk: list[tuple[str, os.stat_result]]) -> None:
         _files_chunk(
@@ -321,7 +302,7 @@ def _files_pass(*, zone, root, delete, min_age, batch_size, s: ReconcileSummary,
         )
 
     chunk: list[tuple[str, os.stat_result]] = []
-    for item in _walk_files(root):
+    for item in stored_files(root):
         chunk.append(item)
         if len(chunk) >= batch_size:
             flush(chunk)

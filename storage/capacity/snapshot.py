@@ -12,10 +12,7 @@ twice, or two runs at once, leaves the same rows.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -27,6 +24,7 @@ from django.utils import timezone
 from zones.models import Zone
 
 from ..models import PurgeRun, StorageSnapshot, Video, ZoneDay
+from ..paths import stored_files
 from ..retention import PurgeError, zone_storage_root
 from ..sql import insert_sql
 
@@ -154,11 +152,19 @@ def _insert(snapshot: StorageSnapshot) -> None:
         cursor.execute(sql, params)
 
 
+def _not_counted(path: str, error: OSError) -> None:
+    """A file or directory the purge deleted meanwhile is simply not counted; one that
+    cannot be read (a directory someone made by hand, not the storage user's) is left out
+    and said: the rest of the disk still counts."""
+    if not isinstance(error, FileNotFoundError):
+        logger.warning("capacity snapshot: %s not counted: %s", path, error)
+
+
 def files_summarize(*, root: str) -> FilesSummary:
     """The count, bytes (their sizes, as VIDEO.SIZE counts them) and oldest modification
     time of the regular files under ``root``."""
     summary = FilesSummary()
-    for st in _walk_files(root):
+    for _name, st in stored_files(root, on_error=_not_counted):
         summary.count += 1
         summary.bytes += st.st_size
         if summary.oldest_mtime is None or st.st_mtime < summary.oldest_mtime:
@@ -232,39 +238,3 @@ def _day_figures(*, zone: Zone, day: date, now: datetime, mean_size: float) -> Z
         purged_bytes=purged["size"] or 0,
         updated_at=now,
     )
-
-
-def _walk_files(root: str) -> Iterator[os.stat_result]:
-    """The lstat of every regular file under ``root``: links are neither followed nor
-    counted, hidden entries (the previews' ``.previews`` tree, rsync's uploads in
-    progress) and lost+found are passed by, as reconcile passes them. A file or directory
-    the purge deletes meanwhile is simply not counted."""
-    pending = [root]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = os.scandir(directory)
-        except FileNotFoundError:
-            continue
-        except PermissionError:
-            # Not the storage user's (a directory someone made by hand): the rest of the
-            # disk still counts, and the log says what was left out.
-            logger.warning("capacity snapshot: %s is not readable, not counted", directory)
-            continue
-        with entries:
-            for entry in entries:
-                if entry.name.startswith(".") or (directory == root and entry.name == "lost+found"):
-                    continue
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    # Listed but not to be looked at (a directory readable but not
-                    # searchable): left out and said, the rest of the disk still counts.
-                    logger.warning("capacity snapshot: %s not counted: %s", entry.path, exc)
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    pending.append(entry.path)
-                elif stat.S_ISREG(st.st_mode):
-                    yield st
