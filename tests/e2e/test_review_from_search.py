@@ -85,6 +85,13 @@ def test_a_reviewer_finds_a_call_plays_it_through_and_notes_a_moment(call, live_
         note = outside_the_browser(VideoNote.objects.get)
         assert note.video_id == second.pk and note.author_name == "reviewer"
         assert page.inner_text(".notes-list .note-time") == moment
+        # Styled as a note of the player's list, not as the search page's prefix notice
+        # (both style sheets are on this page).
+        look = page.eval_on_selector(
+            ".notes-list .note",
+            "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderLeftStyle]",
+        )
+        assert look == ["rgba(0, 0, 0, 0)", "solid"], look
 
         # Its link to the moment brings a colleague there.
         link = page.input_value("#reviewer-link")
