@@ -19,6 +19,7 @@ from django.utils.translation import pgettext
 from storage.links import video_playable, video_preview_links
 from storage.models import Video, VideoNote
 from storage.retention import video_kept_until
+from zones.local_time import local_short
 
 from .listing import ResultRow, call_key, part_order, video_start_text
 from .models import AccessEvent
@@ -167,10 +168,9 @@ HOLD_ACTIONS = (AccessEvent.Action.HOLD_PLACE, AccessEvent.Action.HOLD_LIFT)
 
 
 def local_datetime_text(value: datetime | None) -> str | None:
-    """An aware time as the pages show it: in TIME_ZONE, the locale's short format."""
-    if value is None:
-        return None
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    """An aware time as the pages show it (zones.local_time.local_short), None kept for the
+    templates to tell "none"."""
+    return None if value is None else local_short(value)
 
 
 @dataclass(frozen=True)
