@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from tests.services.directory import ActiveDirectory, Directory
@@ -24,3 +25,11 @@ def directory(ad_server, settings):
     settings.AUTHENTICATION_BACKENDS = authentication_backends(with_directory=True)
     cache.clear()
     return ad
+
+
+@pytest.fixture
+def operator(client):
+    """An operator signed in on ``client`` (no staff rights, no groups)."""
+    user = User.objects.create_user("operator", password="pw-operator-1")
+    client.force_login(user)
+    return user

@@ -5,7 +5,6 @@ zone's nginx does: plain text."""
 from datetime import date
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import make_video, make_zone
@@ -19,13 +18,6 @@ BACK = '<a class="button" href="/">Вернуться к поиску</a>'
 def production(settings):
     settings.DEBUG = False
     settings.ROOT_URLCONF = "tests.search.error_urls"
-
-
-@pytest.fixture
-def operator(client):
-    user = User.objects.create_user("operator", password="pw-operator-1")
-    client.force_login(user)
-    return user
 
 
 def page(response) -> str:

@@ -34,13 +34,6 @@ def other_zone():
 
 
 @pytest.fixture
-def operator(client):
-    user = User.objects.create_user("operator", password="pw-operator-1")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def many(zone, other_zone):
     """The target call (two recordings, one deleted) among 60 others."""
     videos = [

@@ -79,13 +79,6 @@ def calls():
     return {"a1": a1, "a2": a2, "b": b, "c": c}
 
 
-@pytest.fixture
-def operator(client):
-    user = User.objects.create_user("operator", password="pw-operator-1")
-    client.force_login(user)
-    return user
-
-
 def rows_of(found) -> list[tuple]:
     return [(r.video.file_name, r.part, r.parts) for r in found.rows]
 

@@ -5,7 +5,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.db.utils import ConnectionHandler
 
@@ -49,13 +48,6 @@ def calls(zone):
         for n in range(3000)
     )
     return parts, longer
-
-
-@pytest.fixture
-def operator(client):
-    user = User.objects.create_user("operator", password="pw-operator-1")
-    client.force_login(user)
-    return user
 
 
 def found(filters: VideoFilters) -> set[int]:

@@ -56,13 +56,6 @@ def call(zone):
 
 
 @pytest.fixture
-def operator(client):
-    user = User.objects.create_user("operator", password="pw-operator-1")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def qa(client, settings):
     user = User.objects.create_user("qa", password="pw-qa-1")
     user.groups.add(Group.objects.get_or_create(name=settings.OPVIDEO_HOLD_GROUP)[0])
